@@ -1,0 +1,12 @@
+// The CLI's subcommands. Adding one adds a line here and its usage text.
+import { serve, serveUsage } from './serve.ts';
+import type { Command } from './common.ts';
+
+export const COMMANDS: Record<string, Command> = {
+  serve,
+};
+
+export const USAGE = `Usage: meowtrix-server <command> [options]
+
+Commands:
+${serveUsage}`;

@@ -1,0 +1,72 @@
+// meowtrix-server serve: run the homeserver in the foreground until SIGINT/SIGTERM.
+import { parseArgs } from 'node:util';
+import { lanUrls, isLoopback } from '../net.ts';
+import { startHomeserver } from '../index.ts';
+import { defaultDataDir, type LogLevel } from '../config.ts';
+import { fail, type Command } from './common.ts';
+
+export const serveUsage = `  serve [options]      run the homeserver (the default command)
+    --data DIR          data directory (default ${defaultDataDir()})
+    --port N            port for the client API (default 8008)
+    --bind ADDR         address to listen on (default 0.0.0.0: every LAN interface)
+    --server-name NAME  the name in user IDs, e.g. archpc (default: this machine's hostname)
+    --open-registration let anyone on the LAN register (off by default)
+    --log-level LEVEL   silent | error | warn | info | debug (default info)
+`;
+
+export const serve: Command = async (argv) => {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      data: { type: 'string' },
+      port: { type: 'string' },
+      bind: { type: 'string' },
+      'server-name': { type: 'string' },
+      'open-registration': { type: 'boolean' },
+      'log-level': { type: 'string' },
+    },
+    strict: true,
+  });
+  const port = values.port === undefined ? undefined : Number(values.port);
+  if (port !== undefined && (!Number.isInteger(port) || String(port) !== values.port?.trim())) {
+    fail(`--port must be a number, got "${values.port}"`);
+  }
+  const server = await startHomeserver({
+    dataDir: values.data,
+    port,
+    bind: values.bind,
+    serverName: values['server-name'],
+    openRegistration: values['open-registration'],
+    logLevel: values['log-level'] as LogLevel | undefined,
+  });
+  // Handlers go in before the "Listening" line, so a supervisor may signal as soon as it reads it.
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`Received ${signal}, stopping.\n`);
+    server.close().then(
+      () => process.exit(0),
+      (err) => {
+        process.stderr.write(`error while stopping: ${String(err)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  const { config } = server;
+  const urls = lanUrls(server.port, config.bind);
+  const reach = isLoopback(config.bind)
+    ? `Bound to ${config.bind}: only this PC can connect. Use --bind 0.0.0.0 to let phones in.\n`
+    : urls.length
+      ? `On a phone (FluffyChat) or another PC, type exactly one of:\n${urls.map((u) => `  ${u}\n`).join('')}`
+      : 'No LAN address found yet: connect this PC to the network, then restart.\n';
+  process.stdout.write(
+    `Meowtrix homeserver "${config.serverName}" is running.\n` +
+      `Listening on ${server.url}\n` +
+      reach +
+      `Log in with the username only (e.g. "anna"), not "@anna:${config.serverName}".\n`,
+  );
+
+};

@@ -1,0 +1,5 @@
+// The schema, as numbered migrations, one file each. Append; never edit a released one.
+import type { Migration } from '../types.ts';
+import { migration as m001 } from './001_meta.ts';
+
+export const MIGRATIONS: readonly Migration[] = [m001];

@@ -1,0 +1,80 @@
+// sql.js behind the SqlWriter interface, with a prepared-statement cache.
+import { createRequire } from 'node:module';
+import fs from 'node:fs';
+import initSqlJs, { type Database, type Statement, type SqlJsStatic } from 'sql.js';
+import type { Row, SqlParams, SqlWriter } from './types.ts';
+
+const require = createRequire(import.meta.url);
+let sqlJs: Promise<SqlJsStatic> | null = null;
+
+/** Loads the sql.js WASM module once per process. */
+export function loadSqlJs(): Promise<SqlJsStatic> {
+  sqlJs ??= initSqlJs({ wasmBinary: fs.readFileSync(require.resolve('sql.js/dist/sql-wasm.wasm')) as unknown as ArrayBuffer });
+  return sqlJs;
+}
+
+/** Executes statements on one sql.js database. Statements are cached and re-prepared after `reset()`. */
+export class SqliteRunner implements SqlWriter {
+  private readonly cache = new Map<string, Statement>();
+  readonly db: Database;
+  constructor(db: Database) {
+    this.db = db;
+  }
+
+  /** sql.js frees every statement on export(); forget them so they are prepared again. */
+  resetStatements(): void {
+    for (const stmt of this.cache.values()) {
+      try {
+        stmt.free();
+      } catch {
+        // already freed by export()
+      }
+    }
+    this.cache.clear();
+  }
+
+  private statement(sql: string, params?: SqlParams): Statement {
+    let stmt = this.cache.get(sql);
+    if (!stmt) {
+      stmt = this.db.prepare(sql);
+      this.cache.set(sql, stmt);
+    }
+    stmt.bind((params ?? []) as never);
+    return stmt;
+  }
+
+  run(sql: string, params?: SqlParams): { changes: number } {
+    const stmt = this.statement(sql, params);
+    try {
+      stmt.step();
+    } finally {
+      stmt.reset();
+    }
+    return { changes: this.db.getRowsModified() };
+  }
+
+  get<T extends object = Row>(sql: string, params?: SqlParams): T | undefined {
+    const stmt = this.statement(sql, params);
+    try {
+      return stmt.step() ? (stmt.getAsObject() as T) : undefined;
+    } finally {
+      stmt.reset();
+    }
+  }
+
+  all<T extends object = Row>(sql: string, params?: SqlParams): T[] {
+    const stmt = this.statement(sql, params);
+    const rows: T[] = [];
+    try {
+      while (stmt.step()) rows.push(stmt.getAsObject() as T);
+    } finally {
+      stmt.reset();
+    }
+    return rows;
+  }
+
+  /** Runs raw SQL with no parameters (BEGIN, COMMIT, ...). */
+  exec(sql: string): void {
+    this.db.run(sql);
+  }
+}
