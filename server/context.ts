@@ -3,9 +3,11 @@
 import type { HomeserverConfig } from './config.ts';
 import type { Logger } from './log.ts';
 import type { Storage } from './storage/types.ts';
+import type { Clock } from './clock.ts';
 
 export interface ServerContext {
   config: HomeserverConfig;
   log: Logger;
   storage: Storage;
+  clock: Clock;
 }

@@ -6,6 +6,7 @@ import { resolveConfig, ensureDataDir, type HomeserverConfig } from './config.ts
 import { createLogger, type Logger } from './log.ts';
 import { createApp } from './http/app.ts';
 import type { ServerContext } from './context.ts';
+import { systemClock } from './clock.ts';
 import { openStorage } from './storage/database.ts';
 import { MIGRATIONS } from './storage/migrations/index.ts';
 
@@ -38,7 +39,7 @@ export async function startHomeserver(
   ensureDataDir(config.dataDir);
 
   const storage = await openStorage({ dir: config.dataDir, migrations: MIGRATIONS, log });
-  const ctx: ServerContext = { config, log, storage };
+  const ctx: ServerContext = { config, log, storage, clock: systemClock };
   const { app } = createApp(ctx, async () => null);
 
   const server = http.createServer(app);
