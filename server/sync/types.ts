@@ -83,8 +83,12 @@ export interface StreamProvider {
   readonly stream: StreamName;
   /** The newest position of this stream right now. */
   latest(): number;
-  /** Fill `res` with everything up to and including `to` (initial sync, or a room newly joined). */
-  completeSync(req: SyncRequest, res: SyncResponse, to: number): void;
-  /** Fill `res` with what changed in (from, to]. Must cost O(changes), never O(history). */
-  incrementalSync(req: SyncRequest, res: SyncResponse, from: number, to: number): void;
+  /**
+   * Fill `res` with everything up to and including `to` (initial sync, or a room newly joined).
+   * Returns the position actually reached when the provider had to stop early (to_device sends at
+   * most 100 messages per response); next_batch then carries that position. void means `to`.
+   */
+  completeSync(req: SyncRequest, res: SyncResponse, to: number): number | void;
+  /** Fill `res` with what changed in (from, to]. Must cost O(changes), never O(history). Return as completeSync. */
+  incrementalSync(req: SyncRequest, res: SyncResponse, from: number, to: number): number | void;
 }
