@@ -79,9 +79,12 @@ export function ensureDataDir(dir: string): void {
 export class ConfigError extends Error {}
 
 function defaultWebRoot(): string | null {
-  // dist/renderer next to dist/server (built) or to server/ (run from source).
+  // dist/renderer next to server/ (run from source) or to dist/server (built). The source
+  // server/ sits beside renderer/'s *source* index.html, so dist/renderer is tried first.
   const here = path.dirname(new URL(import.meta.url).pathname);
-  for (const candidate of [path.join(here, '..', 'renderer'), path.join(here, '..', 'dist', 'renderer')]) {
+  const candidates = [path.join(here, '..', 'dist', 'renderer')];
+  if (path.basename(path.dirname(here)) === 'dist') candidates.push(path.join(here, '..', 'renderer'));
+  for (const candidate of candidates) {
     if (fs.existsSync(path.join(candidate, 'index.html'))) return candidate;
   }
   return null;
