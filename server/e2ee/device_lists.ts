@@ -1,0 +1,41 @@
+// Device-list changes between two positions, as seen by one user: shared by /sync's device_lists
+// stream and GET /keys/changes.
+import type { Storage } from '../storage/types.ts';
+import type { MembershipView } from './deps.ts';
+import { deviceListChangesBetween, latestDeviceListPosition } from '../storage/repos/device_keys.ts';
+
+export class DeviceListService {
+  private readonly storage: Storage;
+  private readonly members: MembershipView;
+
+  constructor(storage: Storage, members: MembershipView) {
+    this.storage = storage;
+    this.members = members;
+  }
+
+  latest(): number {
+    return this.storage.read((db) => latestDeviceListPosition(db));
+  }
+
+  /**
+   * Users whose devices or keys changed in (from, to] and who share a room with `userId` (or are
+   * `userId`, after their own key changes); and users who left a room of theirs and share none now.
+   */
+  changesBetween(userId: string, from: number, to: number): { changed: Set<string>; left: Set<string> } {
+    const sharing = this.members.usersSharingRoomWith(userId);
+    const changed = new Set<string>();
+    const left = new Set<string>();
+    for (const change of this.storage.read((db) => deviceListChangesBetween(db, from, to))) {
+      const other = change.user_id;
+      if (other === userId) {
+        if (change.room_id === null) changed.add(other);
+      } else if (sharing.has(other)) {
+        changed.add(other);
+        left.delete(other);
+      } else if (change.room_id !== null && this.members.joinedMembers(change.room_id).includes(userId)) {
+        left.add(other);
+      }
+    }
+    return { changed, left };
+  }
+}

@@ -1,0 +1,41 @@
+// The device_lists stream: whose devices or keys changed, and who no longer shares a room.
+// Membership changes are recorded in the same stream (with their room) by a room-event hook.
+// Runs after the events provider, whose newly joined rooms and rooms.leave section it reads.
+import type { StreamProvider, SyncRequest, SyncResponse } from '../types.ts';
+import type { MembershipView } from '../../e2ee/deps.ts';
+import type { DeviceListService } from '../../e2ee/device_lists.ts';
+
+export class DeviceListsStream implements StreamProvider {
+  readonly stream = 'device_lists' as const;
+  private readonly deviceLists: DeviceListService;
+  private readonly members: MembershipView;
+
+  constructor(deviceLists: DeviceListService, members: MembershipView) {
+    this.deviceLists = deviceLists;
+    this.members = members;
+  }
+
+  latest(): number {
+    return this.deviceLists.latest();
+  }
+
+  /** An initial sync carries no device-list changes: the client queries everyone it tracks. */
+  completeSync(): void {}
+
+  incrementalSync(req: SyncRequest, res: SyncResponse, from: number, to: number): void {
+    const { changed, left } = this.deviceLists.changesBetween(req.userId, from, to);
+    const sharing = this.members.usersSharingRoomWith(req.userId);
+    // Everyone in a room I just joined newly shares a room with me.
+    for (const roomId of req.newlyJoinedRoomIds) {
+      for (const userId of this.members.joinedMembers(roomId)) if (userId !== req.userId) changed.add(userId);
+    }
+    // Members of rooms I left who share no other room with me.
+    for (const roomId of Object.keys(res.rooms.leave)) {
+      for (const userId of this.members.joinedMembers(roomId)) {
+        if (userId !== req.userId && !sharing.has(userId)) left.add(userId);
+      }
+    }
+    for (const u of changed) if (!res.device_lists.changed.includes(u)) res.device_lists.changed.push(u);
+    for (const u of left) if (!changed.has(u) && !res.device_lists.left.includes(u)) res.device_lists.left.push(u);
+  }
+}

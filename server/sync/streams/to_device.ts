@@ -1,0 +1,38 @@
+// The to_device stream, plus the key counts every response carries (CLIENT-COMPAT rules 2, 3, 10).
+// Counts are read here, when the response is built, not when the long-poll began.
+import type { StreamProvider, SyncRequest, SyncResponse } from '../types.ts';
+import type { ToDeviceService } from '../../e2ee/to_device.ts';
+import type { DeviceKeysService } from '../../e2ee/device_keys.ts';
+
+export class ToDeviceStream implements StreamProvider {
+  readonly stream = 'to_device' as const;
+  private readonly toDevice: ToDeviceService;
+  private readonly keys: DeviceKeysService;
+
+  constructor(toDevice: ToDeviceService, keys: DeviceKeysService) {
+    this.toDevice = toDevice;
+    this.keys = keys;
+  }
+
+  latest(): number {
+    return this.toDevice.latest();
+  }
+
+  completeSync(req: SyncRequest, res: SyncResponse, to: number): number {
+    return this.fill(req, res, 0, to);
+  }
+
+  incrementalSync(req: SyncRequest, res: SyncResponse, from: number, to: number): number {
+    // Syncing with `from` acknowledges every message delivered up to it.
+    this.toDevice.acknowledge(req.userId, req.deviceId, from);
+    return this.fill(req, res, from, to);
+  }
+
+  private fill(req: SyncRequest, res: SyncResponse, from: number, to: number): number {
+    const { events, reached } = this.toDevice.pending(req.userId, req.deviceId, from, to);
+    res.to_device.events.push(...events);
+    res.device_one_time_keys_count = this.keys.oneTimeKeyCounts(req.userId, req.deviceId);
+    res.device_unused_fallback_key_types = this.keys.unusedFallbackKeyTypes(req.userId, req.deviceId);
+    return reached;
+  }
+}
