@@ -1,6 +1,7 @@
 // Matrix errors: every failure leaves the server as {errcode, error} JSON, never an HTML page.
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from '../log.ts';
+import { StorageError } from '../storage/errors.ts';
 
 export class MatrixError extends Error {
   readonly status: number;
@@ -42,6 +43,7 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     let matrix: MatrixError;
     if (err instanceof MatrixError) matrix = err;
+    else if (err instanceof StorageError) matrix = errors.unknown('storage write failed'); // already logged by storage
     else if (isHttpError(err) && err.status === 413) matrix = errors.tooLarge();
     else if (isHttpError(err) && err.status >= 400 && err.status < 500) {
       matrix = new MatrixError(err.status, 'M_UNKNOWN', err.expose && err.message ? err.message : 'Bad request');

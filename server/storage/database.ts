@@ -1,19 +1,51 @@
 // The storage engine: sql.js in memory, made durable by a journal of committed transactions.
 //
-// A write batch (every write queued in the same tick) runs once to learn its statements,
-// is rolled back, journaled and fsync'd, then re-applied and committed. All of that but the
-// fsync is synchronous, so a read can never observe state that is not yet on disk.
-import fs from 'node:fs';
+// A write batch (every write queued in the same tick) runs once to learn its statements, is
+// rolled back, journaled and fdatasync'd, then re-applied and committed. All of that but the
+// disk I/O is synchronous, so a read never observes state that is not yet on disk, and a
+// failed disk write leaves memory untouched. Each record carries a sequence number; when the
+// journal passes a threshold a new journal file is started and the shadow copy (a worker
+// thread, see shadow.ts) writes a snapshot as of the last record of the old one.
 import path from 'node:path';
-import { loadSqlJs, SqliteRunner } from './sqlite.ts';
-import { encodeRecord, readJournal, type JournalStatement } from './journal.ts';
+import type { Database, SqlJsStatic } from 'sql.js';
+import { loadSqlJs, applyRecords, type SqliteRunner } from './sqlite.ts';
+import { encodeRecord, type JournalRecord, type JournalStatement } from './journal.ts';
+import { diskFiles, type FileLayer } from './files.ts';
+import { journalName, listStorageFiles, pruneFiles } from './layout.ts';
+import { lockDataDir, type DataDirLock } from './lock.ts';
+import { recover } from './recovery.ts';
+import { ShadowCopy, type SnapshotResult } from './shadow.ts';
+import { StorageError, StorageWriteError } from './errors.ts';
 import type { Migration, SqlParams, SqlReader, SqlWriter, Storage } from './types.ts';
 import type { Logger } from '../log.ts';
 
-export const SNAPSHOT_FILE = 'meowtrix.db';
-export const JOURNAL_FILE = 'journal.log';
+export { StorageError, StorageWriteError } from './errors.ts';
 
-export class StorageError extends Error {}
+export interface OpenStorageOptions {
+  dir: string;
+  migrations: readonly Migration[];
+  log: Logger;
+  /** Snapshot once the current journal holds this many records (default 50,000)... */
+  snapshotAfterRecords?: number;
+  /** ...or this many bytes (default 32 MiB). */
+  snapshotAfterBytes?: number;
+  files?: FileLayer;
+}
+
+export interface StorageStats {
+  lastSeq: number;
+  journalRecords: number;
+  journalBytes: number;
+  snapshotsWritten: number;
+  lastSnapshot: (SnapshotResult & { seq: number }) | null;
+}
+
+/** The Storage contract plus engine controls used by tools and benchmarks. */
+export interface EngineStorage extends Storage {
+  /** Starts a new journal and writes a snapshot as of the last record now; resolves when it is proven readable. */
+  snapshotNow(): Promise<SnapshotResult & { seq: number }>;
+  stats(): StorageStats;
+}
 
 interface PendingWrite {
   fn: (db: SqlWriter) => unknown;
@@ -21,84 +53,176 @@ interface PendingWrite {
   reject: (err: unknown) => void;
 }
 
-export interface OpenStorageOptions {
-  dir: string;
-  migrations: readonly Migration[];
-  log: Logger;
+interface OpenJournal {
+  fd: number;
+  firstSeq: number;
+  length: number;
+  records: number;
 }
 
-export async function openStorage(options: OpenStorageOptions): Promise<Storage> {
-  const SQL = await loadSqlJs();
-  const snapshotPath = path.join(options.dir, SNAPSHOT_FILE);
-  const journalPath = path.join(options.dir, JOURNAL_FILE);
+const RETRY_SNAPSHOT_MS = 5_000;
 
-  const db = fs.existsSync(snapshotPath) ? new SQL.Database(fs.readFileSync(snapshotPath)) : new SQL.Database();
-  const runner = new SqliteRunner(db);
-
-  const journal = readJournal(journalPath);
-  for (const record of journal.records) applyRecord(runner, record);
-  if (journal.validLength < journal.totalLength) {
-    options.log.warn(`journal ${journalPath}: dropped a torn tail of ${journal.totalLength - journal.validLength} bytes`);
-    fs.truncateSync(journalPath, journal.validLength);
-  }
-  const journalFd = fs.openSync(journalPath, 'a', 0o600);
-
-  const storage = new JournaledStorage(runner, journalFd);
-  await migrate(storage, options.migrations);
-  return storage;
-}
-
-function applyRecord(runner: SqliteRunner, record: JournalStatement[]): void {
-  runner.exec('BEGIN');
+export async function openStorage(options: OpenStorageOptions): Promise<EngineStorage> {
+  const files = options.files ?? diskFiles;
+  const { dir, log } = options;
+  const lock = lockDataDir(dir);
+  let engine: JournaledStorage | null = null;
   try {
-    for (const s of record) runner.run(s.sql, s.params);
-    runner.exec('COMMIT');
+    const SQL = await loadSqlJs();
+    for (const temp of listStorageFiles(files, dir).temps) files.unlink(temp);
+    const recovered = recover(SQL, files, dir, log, { repairTail: true });
+    let journal: OpenJournal;
+    if (recovered.tail) {
+      const { file, length, records } = recovered.tail;
+      journal = { fd: files.open(file.path, false), firstSeq: file.seq, length, records };
+    } else {
+      const firstSeq = recovered.lastSeq + 1;
+      journal = { fd: files.open(path.join(dir, journalName(firstSeq)), true), firstSeq, length: 0, records: 0 };
+      files.fsyncDir(dir);
+    }
+    const shadow = new ShadowCopy(dir, log);
+    shadow.start(recovered.lastSeq);
+    engine = new JournaledStorage({ SQL, db: recovered.db, runner: recovered.runner, files, dir, log, lock, shadow, journal,
+      lastSeq: recovered.lastSeq,
+      snapshotAfterRecords: options.snapshotAfterRecords ?? 50_000,
+      snapshotAfterBytes: options.snapshotAfterBytes ?? 32 * 1024 * 1024,
+    });
+    if (recovered.snapshot) pruneFiles(files, dir, recovered.snapshot.seq);
+    await migrate(engine, options.migrations);
+    return engine;
   } catch (err) {
-    runner.exec('ROLLBACK');
-    throw new StorageError(`journal replay failed: ${(err as Error).message}`);
+    if (engine) await engine.close();
+    else lock.release();
+    throw err;
   }
 }
 
-class JournaledStorage implements Storage {
+interface EngineParts {
+  SQL: SqlJsStatic;
+  db: Database;
+  runner: SqliteRunner;
+  files: FileLayer;
+  dir: string;
+  log: Logger;
+  lock: DataDirLock;
+  shadow: ShadowCopy;
+  journal: OpenJournal;
+  lastSeq: number;
+  snapshotAfterRecords: number;
+  snapshotAfterBytes: number;
+}
+
+class JournaledStorage implements EngineStorage {
   private queue: PendingWrite[] = [];
   private flushing: Promise<void> | null = null;
   private closed = false;
-  private readonly runner: SqliteRunner;
-  private readonly journalFd: number;
+  private nextSeq: number;
+  private journal: OpenJournal;
+  /** A failed append may have left bytes past journal.length; cut them before the next one. */
+  private dirtyTail = false;
+  private snapshotting: Promise<SnapshotResult & { seq: number }> | null = null;
+  private forceSnapshot = false;
+  private retryAfter = 0;
+  private snapshotsWritten = 0;
+  private lastSnapshot: (SnapshotResult & { seq: number }) | null = null;
+  private readonly p: EngineParts;
 
-  constructor(runner: SqliteRunner, journalFd: number) {
-    this.runner = runner;
-    this.journalFd = journalFd;
+  constructor(parts: EngineParts) {
+    this.p = parts;
+    this.journal = parts.journal;
+    this.nextSeq = parts.lastSeq + 1;
   }
 
   read<T>(fn: (db: SqlReader) => T): T {
     if (this.closed) throw new StorageError('storage is closed');
-    return fn(this.runner);
+    return fn(this.p.runner);
   }
 
   write<T>(fn: (db: SqlWriter) => T): Promise<T> {
     if (this.closed) return Promise.reject(new StorageError('storage is closed'));
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
-      if (!this.flushing) this.flushing = this.flushLoop();
+      this.kick();
     });
   }
 
+  stats(): StorageStats {
+    const { records, length } = this.journal;
+    return { lastSeq: this.nextSeq - 1, journalRecords: records, journalBytes: length, snapshotsWritten: this.snapshotsWritten, lastSnapshot: this.lastSnapshot };
+  }
+
+  async snapshotNow(): Promise<SnapshotResult & { seq: number }> {
+    if (this.closed) throw new StorageError('storage is closed');
+    while (this.snapshotting) await this.snapshotting.catch(() => undefined);
+    this.forceSnapshot = true;
+    this.kick();
+    while (this.flushing) await this.flushing;
+    if (!this.snapshotting) throw new StorageError('could not start a snapshot (see the log)');
+    return this.snapshotting;
+  }
+
+  private kick(): void {
+    this.flushing ??= this.flushLoop();
+  }
+
+  /** The only code that touches the journal file, so appends and rotation never overlap. */
   private async flushLoop(): Promise<void> {
     // Let every write issued in this tick join the batch: they share one fsync.
     await new Promise<void>((r) => setImmediate(r));
-    while (this.queue.length) {
-      const batch = this.queue;
-      this.queue = [];
-      await this.commitBatch(batch);
-    }
+    do {
+      if (this.queue.length) {
+        const batch = this.queue;
+        this.queue = [];
+        await this.commitBatch(batch);
+      }
+      await this.maybeRotate();
+    } while (this.queue.length);
     this.flushing = null;
   }
 
   private async commitBatch(batch: PendingWrite[]): Promise<void> {
-    const runner = this.runner;
+    let outcomes: { write: PendingWrite; statements: JournalStatement[]; value?: unknown; error?: unknown }[];
+    try {
+      outcomes = this.trialRun(batch);
+    } catch (err) {
+      this.p.log.error('storage: a write batch could not run', err);
+      for (const w of batch) w.reject(new StorageError(`storage write failed: ${(err as Error).message}`));
+      return;
+    }
+    const durable = outcomes.filter((o) => o.error === undefined && o.statements.length > 0);
+    if (durable.length) {
+      const records: JournalRecord[] = durable.map((o, i) => ({ seq: this.nextSeq + i, statements: o.statements }));
+      const bytes = Buffer.concat(records.map((r) => encodeRecord(r.seq, r.statements)));
+      try {
+        await this.append(bytes);
+      } catch (err) {
+        this.p.log.error(`storage: journal write failed; ${batch.length} write(s) refused, nothing applied`, err);
+        const failure = new StorageWriteError(err);
+        for (const o of outcomes) o.write.reject(o.error ?? failure);
+        return;
+      }
+      this.nextSeq += records.length;
+      this.journal.records += records.length;
+      const applied = applyRecords(this.p.runner, records);
+      applied.forEach((err, i) => {
+        if (!err) return;
+        // Replay will skip it too, so memory and disk still agree.
+        this.p.log.error(`storage: record ${records[i]!.seq} was journaled but did not apply (non-deterministic write?)`, err);
+        durable[i]!.error = new StorageError(`storage write failed: ${err.message}`);
+      });
+      this.p.shadow.post(bytes);
+    }
+    for (const o of outcomes) {
+      if (o.error !== undefined) o.write.reject(o.error);
+      else o.write.resolve(o.value);
+    }
+  }
+
+  /** Runs each write in a savepoint to record its statements, then rolls everything back. */
+  private trialRun(batch: PendingWrite[]) {
+    const runner = this.p.runner;
     const outcomes: { write: PendingWrite; statements: JournalStatement[]; value?: unknown; error?: unknown }[] = [];
-    runner.exec('BEGIN');
+    runner.run('BEGIN');
     try {
       for (const write of batch) {
         const statements: JournalStatement[] = [];
@@ -111,56 +235,117 @@ class JournaledStorage implements Storage {
             return result;
           },
         };
-        runner.exec('SAVEPOINT w');
+        runner.run('SAVEPOINT w');
         try {
           const value = write.fn(recorder);
-          runner.exec('RELEASE w');
+          runner.run('RELEASE w');
           outcomes.push({ write, statements, value });
         } catch (error) {
-          runner.exec('ROLLBACK TO w');
-          runner.exec('RELEASE w');
+          runner.run('ROLLBACK TO w');
+          runner.run('RELEASE w');
           outcomes.push({ write, statements: [], error });
         }
       }
     } finally {
-      runner.exec('ROLLBACK');
+      runner.db.run('ROLLBACK');
     }
+    return outcomes;
+  }
 
-    const durable = outcomes.filter((o) => o.error === undefined && o.statements.length > 0);
-    if (durable.length) {
+  private async append(bytes: Buffer): Promise<void> {
+    const { files } = this.p;
+    const j = this.journal;
+    if (this.dirtyTail) {
+      await files.truncate(j.fd, j.length);
+      this.dirtyTail = false;
+    }
+    try {
+      // Always at the known-good end, so bytes of an earlier failed append are overwritten.
+      await files.writeAt(j.fd, bytes, j.length);
+      await files.datasync(j.fd);
+    } catch (err) {
+      this.dirtyTail = true;
+      await files.truncate(j.fd, j.length).then(() => (this.dirtyTail = false), () => undefined);
+      throw err;
+    }
+    j.length += bytes.length;
+  }
+
+  /** Past the threshold (or when asked), start a new journal and snapshot the old one's end. */
+  private async maybeRotate(): Promise<void> {
+    const j = this.journal;
+    const due = j.records >= this.p.snapshotAfterRecords || j.length >= this.p.snapshotAfterBytes;
+    const forced = this.forceSnapshot;
+    this.forceSnapshot = false;
+    if (this.snapshotting || (!forced && (!due || Date.now() < this.retryAfter))) return;
+    const seq = this.nextSeq - 1;
+    if (j.records > 0) {
+      const { files, dir } = this.p;
+      const file = path.join(dir, journalName(this.nextSeq));
+      let fd: number | null = null;
       try {
-        const bytes = Buffer.concat(durable.map((o) => encodeRecord(o.statements)));
-        await appendAndSync(this.journalFd, bytes);
+        if (this.dirtyTail) await files.truncate(j.fd, j.length);
+        this.dirtyTail = false;
+        fd = await files.openAsync(file, true);
+        await files.fsyncDirAsync(dir); // the new journal must survive a crash before it is written to
       } catch (err) {
-        const failure = new StorageError(`storage write failed: ${(err as Error).message}`);
-        for (const o of outcomes) o.write.reject(o.error ?? failure);
+        this.p.log.warn(`storage: could not start a new journal ${file}; retrying later`, err);
+        if (fd !== null) {
+          files.close(fd);
+          try {
+            files.unlink(file);
+          } catch {
+            // removed at recovery if left: it holds no records
+          }
+        }
+        this.retryAfter = Date.now() + RETRY_SNAPSHOT_MS;
         return;
       }
-      for (const o of durable) applyRecord(runner, o.statements);
+      files.close(j.fd);
+      this.journal = { fd, firstSeq: this.nextSeq, length: 0, records: 0 };
     }
-    for (const o of outcomes) {
-      if (o.error !== undefined) o.write.reject(o.error);
-      else o.write.resolve(o.value);
-    }
+    this.startSnapshot(seq);
+  }
+
+  private startSnapshot(seq: number): void {
+    const { shadow, log, files, dir } = this.p;
+    if (!shadow.running) shadow.start(seq); // loads the files on disk, which hold every record up to seq
+    log.debug(`storage: snapshot at record ${seq} started`);
+    const attempt = shadow.snapshot(seq).then(
+      (result) => {
+        this.snapshotsWritten++;
+        this.lastSnapshot = { ...result, seq };
+        log.info(`storage: snapshot at record ${seq} written (${(result.bytes / 1e6).toFixed(1)} MB, export ${result.exportMs.toFixed(0)} ms, total ${result.totalMs.toFixed(0)} ms)`);
+        try {
+          pruneFiles(files, dir, seq);
+        } catch (err) {
+          log.warn('storage: could not delete old snapshot/journal files', err);
+        }
+        return this.lastSnapshot;
+      },
+      (err: Error) => {
+        log.warn(`storage: snapshot at record ${seq} failed, will retry: ${err.message}`);
+        this.retryAfter = Date.now() + RETRY_SNAPSHOT_MS;
+        throw new StorageError(`snapshot failed: ${err.message}`);
+      },
+    );
+    this.snapshotting = attempt;
+    attempt.catch(() => undefined).finally(() => {
+      if (this.snapshotting === attempt) this.snapshotting = null;
+    });
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
-    while (this.flushing) await this.flushing;
     this.closed = true;
-    this.runner.resetStatements();
-    fs.closeSync(this.journalFd);
-    this.runner.db.close();
+    while (this.flushing) await this.flushing;
+    // A snapshot in progress is abandoned: its temp file is removed at the next start.
+    await this.p.shadow.stop();
+    this.p.runner.resetStatements();
+    this.p.files.close(this.journal.fd);
+    this.p.db.close();
+    this.p.lock.release();
   }
-}
-
-function appendAndSync(fd: number, bytes: Buffer): Promise<void> {
-  return new Promise((resolve, reject) => {
-    fs.write(fd, bytes, 0, bytes.length, null, (err) => {
-      if (err) return reject(err);
-      fs.fdatasync(fd, (syncErr) => (syncErr ? reject(syncErr) : resolve()));
-    });
-  });
 }
 
 /** Runs pending numbered migrations; refuses a database written by newer code. */

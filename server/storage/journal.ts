@@ -1,58 +1,70 @@
 // The append-only journal: one record per committed write transaction.
-// Record = u32 payload length | u32 crc32(payload) | payload (JSON of the statements).
-import fs from 'node:fs';
+// Record = u32 payload length | u32 crc32(payload) | payload, where the payload is the JSON
+// [seq, [[sql, params], ...]]. Sequence numbers run 1, 2, 3, ... across journal files, so a
+// snapshot taken "at seq N" tells replay exactly which records it already contains.
 import { crc32 } from 'node:zlib';
 import type { SqlParams, SqlValue } from './types.ts';
+import type { FileLayer } from './files.ts';
 
 export interface JournalStatement {
   sql: string;
   params: SqlParams;
 }
 
+export interface JournalRecord {
+  seq: number;
+  statements: JournalStatement[];
+}
+
 const HEADER = 8;
 
-export function encodeRecord(statements: JournalStatement[]): Buffer {
-  const payload = Buffer.from(JSON.stringify(statements.map((s) => [s.sql, encodeParams(s.params)])), 'utf8');
+export function encodeRecord(seq: number, statements: readonly JournalStatement[]): Buffer {
+  const payload = Buffer.from(JSON.stringify([seq, statements.map((s) => [s.sql, encodeParams(s.params)])]), 'utf8');
   const header = Buffer.alloc(HEADER);
   header.writeUInt32LE(payload.length, 0);
   header.writeUInt32LE(crc32(payload), 4);
   return Buffer.concat([header, payload]);
 }
 
-export interface ReadJournal {
-  records: JournalStatement[][];
+export interface DecodedJournal {
+  records: JournalRecord[];
   /** Byte length of the valid prefix; anything after it is a torn or corrupt tail. */
   validLength: number;
   totalLength: number;
 }
 
-export function readJournal(file: string): ReadJournal {
-  let buf: Buffer;
-  try {
-    buf = fs.readFileSync(file);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { records: [], validLength: 0, totalLength: 0 };
-    throw err;
-  }
-  const records: JournalStatement[][] = [];
+/** Decodes the longest valid prefix of records in buf. */
+export function decodeRecords(buf: Uint8Array): DecodedJournal {
+  const bytes = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  const records: JournalRecord[] = [];
   let offset = 0;
-  while (offset + HEADER <= buf.length) {
-    const length = buf.readUInt32LE(offset);
-    const sum = buf.readUInt32LE(offset + 4);
+  while (offset + HEADER <= bytes.length) {
+    const length = bytes.readUInt32LE(offset);
+    const sum = bytes.readUInt32LE(offset + 4);
     const end = offset + HEADER + length;
-    if (end > buf.length) break;
-    const payload = buf.subarray(offset + HEADER, end);
+    if (end > bytes.length) break;
+    const payload = bytes.subarray(offset + HEADER, end);
     if (crc32(payload) !== sum) break;
-    let decoded: [string, EncodedParams][];
-    try {
-      decoded = JSON.parse(payload.toString('utf8'));
-    } catch {
-      break;
-    }
-    records.push(decoded.map(([sql, params]) => ({ sql, params: decodeParams(params) })));
+    const record = parsePayload(payload);
+    if (!record) break;
+    records.push(record);
     offset = end;
   }
-  return { records, validLength: offset, totalLength: buf.length };
+  return { records, validLength: offset, totalLength: bytes.length };
+}
+
+export function readJournal(files: FileLayer, file: string): DecodedJournal {
+  return decodeRecords(files.readFile(file));
+}
+
+function parsePayload(payload: Buffer): JournalRecord | null {
+  try {
+    const [seq, statements] = JSON.parse(payload.toString('utf8')) as [number, [string, EncodedParams][]];
+    if (!Number.isSafeInteger(seq) || seq < 1 || !Array.isArray(statements)) return null;
+    return { seq, statements: statements.map(([sql, params]) => ({ sql, params: decodeParams(params) })) };
+  } catch {
+    return null;
+  }
 }
 
 // Uint8Array parameters (blobs) do not survive JSON; tag them as base64.

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import initSqlJs, { type Database, type Statement, type SqlJsStatic } from 'sql.js';
 import type { Row, SqlParams, SqlWriter } from './types.ts';
+import type { JournalRecord } from './journal.ts';
 
 const require = createRequire(import.meta.url);
 let sqlJs: Promise<SqlJsStatic> | null = null;
@@ -78,3 +79,37 @@ export class SqliteRunner implements SqlWriter {
     this.db.run(sql);
   }
 }
+
+/**
+ * Applies journal records in one transaction, each in its own savepoint. A record that fails
+ * is rolled back alone; live commits, start-up replay and the shadow copy all apply records
+ * through here, so they agree on the outcome. Returns one error (or null) per record.
+ */
+export function applyRecords(runner: SqliteRunner, records: readonly JournalRecord[]): (Error | null)[] {
+  const results: (Error | null)[] = [];
+  runner.run('BEGIN');
+  try {
+    for (const record of records) {
+      runner.run('SAVEPOINT record');
+      try {
+        for (const s of record.statements) runner.run(s.sql, s.params);
+        runner.run('RELEASE record');
+        results.push(null);
+      } catch (err) {
+        runner.run('ROLLBACK TO record');
+        runner.run('RELEASE record');
+        results.push(err as Error);
+      }
+    }
+    runner.run('COMMIT');
+  } catch (err) {
+    try {
+      runner.db.run('ROLLBACK');
+    } catch {
+      // no transaction left to roll back
+    }
+    throw err;
+  }
+  return results;
+}
+
