@@ -22,6 +22,8 @@ export interface HomeserverConfig {
   webRoot: string | null;
   /** Log level: 'silent' | 'error' | 'warn' | 'info' | 'debug'. */
   logLevel: LogLevel;
+  /** Failed login attempts allowed per client IP and per user: a burst, then `perSecond`. */
+  loginRateLimit: { burst: number; perSecond: number };
 }
 
 export type LogLevel = 'silent' | 'error' | 'warn' | 'info' | 'debug';
@@ -58,6 +60,7 @@ export function resolveConfig(partial: Partial<HomeserverConfig> = {}): Homeserv
     openRegistration: false,
     webRoot: defaultWebRoot(),
     logLevel: 'info',
+    loginRateLimit: { burst: 5, perSecond: 0.1 },
     ...stripUndefined(partial),
   };
   if (!Number.isInteger(config.port) || config.port < 0 || config.port > 65535) {

@@ -9,6 +9,11 @@ import type { ServerContext } from './context.ts';
 import { systemClock } from './clock.ts';
 import { openStorage } from './storage/database.ts';
 import { MIGRATIONS } from './storage/migrations/index.ts';
+import { createAccountServices } from './accounts/index.ts';
+import { createAuthenticator } from './accounts/authenticator.ts';
+import { pinServerName } from './accounts/server_name.ts';
+import { listenAdminSocket } from './http/admin_socket.ts';
+import { countUsers } from './storage/repos/users.ts';
 
 export type { HomeserverConfig } from './config.ts';
 
@@ -17,6 +22,8 @@ export interface RunningHomeserver {
   url: string;
   port: number;
   config: HomeserverConfig;
+  /** Accounts at start; 0 means a fresh data dir (serve prints how to make the first admin). */
+  userCount: number;
   close(): Promise<void>;
 }
 
@@ -39,15 +46,21 @@ export async function startHomeserver(
   ensureDataDir(config.dataDir);
 
   const storage = await openStorage({ dir: config.dataDir, migrations: MIGRATIONS, log });
-  const ctx: ServerContext = { config, log, storage, clock: systemClock };
-  const { app } = createApp(ctx, async () => null);
+  await pinServerName(storage, config.serverName, log);
+  const accountServices = createAccountServices({ storage, clock: systemClock, serverName: config.serverName });
+  const ctx: ServerContext = { config, log, storage, clock: systemClock, ...accountServices };
+  const { app } = createApp(ctx, createAuthenticator(accountServices.accounts));
 
   const server = http.createServer(app);
   // Long-polls last up to 30 s; keep idle sockets a little longer than clients expect.
   server.keepAliveTimeout = 65_000;
+  let adminSocket: { close(): Promise<void> } | null = null;
   try {
     await listen(server, config.port, config.bind);
+    // The CLI's way in while we hold the database (user add, token create, ...).
+    adminSocket = await listenAdminSocket(config.dataDir, { ...accountServices, storage }, log);
   } catch (err) {
+    server.close();
     await storage.close();
     throw err;
   }
@@ -61,6 +74,7 @@ export async function startHomeserver(
     url,
     port,
     config,
+    userCount: storage.read((db) => countUsers(db)),
     close() {
       closing ??= (async () => {
         await new Promise<void>((resolve) => {
@@ -69,6 +83,7 @@ export async function startHomeserver(
           // Long-polling requests would hold close() open; end them now.
           setTimeout(() => server.closeAllConnections(), 200).unref();
         });
+        await adminSocket?.close();
         await storage.close();
         log.info('homeserver stopped');
       })();

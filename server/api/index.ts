@@ -4,12 +4,16 @@ import type { ServerContext } from '../context.ts';
 import * as health from './health.ts';
 import * as versions from './versions.ts';
 import * as wellKnown from './well_known.ts';
+import * as login from './login.ts';
+import * as logout from './logout.ts';
+import * as account from './account.ts';
+import * as adminUsers from './admin_users.ts';
 
 interface ApiArea {
   register(routes: RouteTable, ctx: ServerContext): void;
 }
 
-const AREAS: ApiArea[] = [health, versions, wellKnown];
+const AREAS: ApiArea[] = [health, versions, wellKnown, login, logout, account, adminUsers];
 
 export function registerAll(routes: RouteTable, ctx: ServerContext): void {
   for (const area of AREAS) area.register(routes, ctx);

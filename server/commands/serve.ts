@@ -4,6 +4,7 @@ import { lanUrls, isLoopback } from '../net.ts';
 import { startHomeserver } from '../index.ts';
 import { defaultDataDir, type LogLevel } from '../config.ts';
 import { fail, type Command } from './common.ts';
+import { parseRateLimit } from '../http/ratelimit.ts';
 
 export const serveUsage = `  serve [options]      run the homeserver (the default command)
     --data DIR          data directory (default ${defaultDataDir()})
@@ -12,6 +13,7 @@ export const serveUsage = `  serve [options]      run the homeserver (the defaul
     --server-name NAME  the name in user IDs, e.g. archpc (default: this machine's hostname)
     --open-registration let anyone on the LAN register (off by default)
     --log-level LEVEL   silent | error | warn | info | debug (default info)
+    --login-rate-limit BURST:PER_SEC  failed logins allowed per IP and per user (default 5:0.1)
 `;
 
 export const serve: Command = async (argv) => {
@@ -24,6 +26,7 @@ export const serve: Command = async (argv) => {
       'server-name': { type: 'string' },
       'open-registration': { type: 'boolean' },
       'log-level': { type: 'string' },
+      'login-rate-limit': { type: 'string' },
     },
     strict: true,
   });
@@ -31,6 +34,8 @@ export const serve: Command = async (argv) => {
   if (port !== undefined && (!Number.isInteger(port) || String(port) !== values.port?.trim())) {
     fail(`--port must be a number, got "${values.port}"`);
   }
+  const loginRateLimit = values['login-rate-limit'] === undefined ? undefined : parseRateLimit(values['login-rate-limit']);
+  if (loginRateLimit === null) fail(`--login-rate-limit must look like 5:0.1 (burst:per-second), got "${values['login-rate-limit']}"`);
   const server = await startHomeserver({
     dataDir: values.data,
     port,
@@ -38,6 +43,7 @@ export const serve: Command = async (argv) => {
     serverName: values['server-name'],
     openRegistration: values['open-registration'],
     logLevel: values['log-level'] as LogLevel | undefined,
+    loginRateLimit,
   });
   // Handlers go in before the "Listening" line, so a supervisor may signal as soon as it reads it.
   let stopping = false;
@@ -66,7 +72,18 @@ export const serve: Command = async (argv) => {
     `Meowtrix homeserver "${config.serverName}" is running.\n` +
       `Listening on ${server.url}\n` +
       reach +
-      `Log in with the username only (e.g. "anna"), not "@anna:${config.serverName}".\n`,
+      `Log in with the username only (e.g. "anna"), not "@anna:${config.serverName}".\n` +
+      (server.userCount === 0 ? firstAdminHint(config.dataDir) : ''),
   );
 
 };
+
+/** A fresh data dir has no accounts: say exactly how to make the first (admin) one. */
+function firstAdminHint(dataDir: string): string {
+  const dataFlag = dataDir === defaultDataDir() ? '' : ` --data ${JSON.stringify(dataDir)}`;
+  return (
+    `\nNo accounts yet. Create the first admin account (this works while the server runs):\n` +
+    `  meowtrix-server user add YOURNAME --admin${dataFlag}\n` +
+    `It asks for the password. Then log in as YOURNAME on any device.\n`
+  );
+}

@@ -1,5 +1,6 @@
 // The schema, as numbered migrations, one file each. Append; never edit a released one.
 import type { Migration } from '../types.ts';
 import { migration as m001 } from './001_meta.ts';
+import { migration as m002 } from './002_accounts.ts';
 
-export const MIGRATIONS: readonly Migration[] = [m001];
+export const MIGRATIONS: readonly Migration[] = [m001, m002];

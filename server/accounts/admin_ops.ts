@@ -1,0 +1,70 @@
+// Host operations shared by the CLI and the running server's admin socket: the same code runs
+// in-process when the server is up (so nothing else opens its database) and offline when it is not.
+import type { AccountServices } from './index.ts';
+import { errors } from '../http/errors.ts';
+import { accountErrors } from './errors.ts';
+import * as users from '../storage/repos/users.ts';
+import type { Storage } from '../storage/types.ts';
+
+export type AdminArgs = Record<string, unknown>;
+
+export interface AdminOpDeps extends AccountServices {
+  storage: Storage;
+}
+
+function str(args: AdminArgs, key: string): string {
+  const v = args[key];
+  if (typeof v !== 'string' || v === '') throw errors.missingParam(`${key} is required`);
+  return v;
+}
+
+function localUser(deps: AdminOpDeps, name: string): string {
+  const userId = deps.accounts.resolveLocalUser(name);
+  if (!userId || !deps.accounts.getUser(userId)) throw accountErrors.userNotFound();
+  return userId;
+}
+
+const OPS: Record<string, (deps: AdminOpDeps, args: AdminArgs) => Promise<unknown>> = {
+  async 'user.add'(deps, args) {
+    const localpart = str(args, 'name');
+    const userId = await deps.accounts.createUser({ localpart, password: str(args, 'password'), admin: args.admin === true });
+    return { user_id: userId };
+  },
+  async 'user.list'(deps) {
+    const page = deps.storage.read((db) => users.listUsers(db, { from: 0, limit: 1_000_000, includeDeactivated: true }));
+    return {
+      users: page.users.map((u) => ({ user_id: u.user_id, displayname: u.displayname, admin: u.is_admin === 1, deactivated: u.deactivated === 1 })),
+    };
+  },
+  async 'user.passwd'(deps, args) {
+    const userId = localUser(deps, str(args, 'name'));
+    await deps.accounts.setPassword(userId, str(args, 'password'), { logoutDevices: args.logout_devices !== false });
+    return { user_id: userId };
+  },
+  async 'user.deactivate'(deps, args) {
+    const userId = localUser(deps, str(args, 'name'));
+    await deps.accounts.deactivate(userId);
+    return { user_id: userId };
+  },
+  async 'token.create'(deps, args) {
+    const uses = args.uses_allowed;
+    const expiry = args.expiry_time;
+    return deps.registrationTokens.create({
+      usesAllowed: typeof uses === 'number' ? uses : null,
+      expiryTime: typeof expiry === 'number' ? expiry : null,
+    });
+  },
+  async 'token.list'(deps) {
+    return { registration_tokens: deps.registrationTokens.list() };
+  },
+  async 'token.revoke'(deps, args) {
+    await deps.registrationTokens.delete(str(args, 'token'));
+    return {};
+  },
+};
+
+export async function runAdminOp(deps: AdminOpDeps, op: string, args: AdminArgs): Promise<unknown> {
+  const fn = OPS[op];
+  if (!fn) throw errors.unrecognized(`Unknown admin operation ${op}`);
+  return fn(deps, args);
+}

@@ -1,0 +1,67 @@
+// Token-bucket rate limiting keyed by a string (an IP, a user ID). Answers 429 M_LIMIT_EXCEEDED.
+import { errors } from './errors.ts';
+import type { Clock } from '../clock.ts';
+
+export interface RateLimit {
+  /** Requests allowed at once. */
+  burst: number;
+  /** Requests regained per second. */
+  perSecond: number;
+}
+
+interface Bucket {
+  tokens: number;
+  updated: number;
+}
+
+export class RateLimiter {
+  private readonly buckets = new Map<string, Bucket>();
+  private readonly limit: RateLimit;
+  private readonly clock: Clock;
+
+  constructor(limit: RateLimit, clock: Clock) {
+    this.limit = limit;
+    this.clock = clock;
+  }
+
+  /** Takes one request from `key`'s bucket, or throws M_LIMIT_EXCEEDED with the wait until the next one. */
+  take(key: string): void {
+    const now = this.clock.now();
+    const bucket = this.refill(key, now);
+    if (bucket.tokens < 1) {
+      const waitMs = Math.ceil(((1 - bucket.tokens) / this.limit.perSecond) * 1000);
+      throw errors.limitExceeded(waitMs);
+    }
+    bucket.tokens -= 1;
+  }
+
+  /** Gives back what take() took, e.g. when only failures should count. */
+  refund(key: string): void {
+    const bucket = this.refill(key, this.clock.now());
+    bucket.tokens = Math.min(this.limit.burst, bucket.tokens + 1);
+  }
+
+  private refill(key: string, now: number): Bucket {
+    let bucket = this.buckets.get(key);
+    if (!bucket) {
+      bucket = { tokens: this.limit.burst, updated: now };
+      this.buckets.set(key, bucket);
+    } else {
+      bucket.tokens = Math.min(this.limit.burst, bucket.tokens + ((now - bucket.updated) / 1000) * this.limit.perSecond);
+      bucket.updated = now;
+    }
+    // Full buckets carry no information: forget them so the map cannot grow without bound.
+    if (this.buckets.size > 10_000) {
+      for (const [k, b] of this.buckets) if (k !== key && b.tokens + ((now - b.updated) / 1000) * this.limit.perSecond >= this.limit.burst) this.buckets.delete(k);
+    }
+    return bucket;
+  }
+}
+
+/** Parses "BURST:PER_SECOND", e.g. "5:0.1". */
+export function parseRateLimit(text: string): RateLimit | null {
+  const m = /^(\d+):(\d+(?:\.\d+)?)$/.exec(text.trim());
+  if (!m) return null;
+  const limit = { burst: Number(m[1]), perSecond: Number(m[2]) };
+  return limit.burst >= 1 && limit.perSecond > 0 ? limit : null;
+}
