@@ -1,0 +1,263 @@
+// One logged-in Matrix session: the matrix-js-sdk client, and the reactive state the UI draws
+// (room list, invites, the open room's timeline). SDK events mark state dirty; one animation
+// frame later it is recomputed once, however many events arrived.
+import {
+  ClientEvent,
+  createClient,
+  EventType,
+  KnownMembership,
+  NotificationCountType,
+  RoomEvent,
+  SyncState,
+  type MatrixClient,
+  type MatrixEvent,
+  type Room,
+} from 'matrix-js-sdk';
+import type { StoredSession } from './session.ts';
+import { buildTimeline, type TimelineItem } from './timeline.ts';
+import { textContent } from './markdown.ts';
+
+export type PreviewKind = 'text' | 'emote' | 'deleted' | 'encrypted' | 'image' | 'file' | 'video' | 'audio';
+
+export interface RoomSummary {
+  roomId: string;
+  name: string;
+  isDirect: boolean;
+  lastActivity: number;
+  preview: { sender: string; senderName: string; kind: PreviewKind; text: string } | null;
+  unread: number;
+  highlight: number;
+  /** For invites: who invited me. */
+  inviter: string | null;
+}
+
+export type ConnectionState = 'starting' | 'ready' | 'reconnecting' | 'failed';
+
+const PREVIEW_KINDS: Record<string, PreviewKind> = { 'm.image': 'image', 'm.file': 'file', 'm.video': 'video', 'm.audio': 'audio', 'm.emote': 'emote' };
+
+export class ChatSession {
+  readonly client: MatrixClient;
+  readonly userId: string;
+  connection = $state<ConnectionState>('starting');
+  rooms = $state.raw<RoomSummary[]>([]);
+  invites = $state.raw<RoomSummary[]>([]);
+  selectedRoomId = $state<string | null>(null);
+  timeline = $state.raw<TimelineItem[]>([]);
+  /** True while older messages are being fetched; false once the room's start is reached. */
+  loadingOlder = $state(false);
+  reachedStart = $state(false);
+  /** The message being edited in the composer. */
+  editing = $state<{ eventId: string; body: string } | null>(null);
+
+  #dirtyRooms = false;
+  #dirtyTimeline = false;
+  #frame = 0;
+  #lastReceipt = new Map<string, string>();
+
+  constructor(session: StoredSession) {
+    this.userId = session.userId;
+    this.client = createClient({
+      baseUrl: session.baseUrl,
+      accessToken: session.accessToken,
+      userId: session.userId,
+      deviceId: session.deviceId,
+    });
+    this.client.on(ClientEvent.Sync, (state) => {
+      if (state === SyncState.Prepared || state === SyncState.Syncing) this.connection = 'ready';
+      else if (state === SyncState.Reconnecting || state === SyncState.Error) this.connection = this.connection === 'starting' ? 'starting' : 'reconnecting';
+      this.#markRooms();
+    });
+    const roomChanged = (room: Room | undefined) => {
+      this.#markRooms();
+      if (room && room.roomId === this.selectedRoomId) this.#markTimeline();
+    };
+    this.client.on(RoomEvent.Timeline, (_ev, room) => roomChanged(room));
+    this.client.on(RoomEvent.Redaction, (_ev, room) => roomChanged(room));
+    this.client.on(RoomEvent.LocalEchoUpdated, (_ev, room) => roomChanged(room));
+    this.client.on(RoomEvent.TimelineReset, (room) => roomChanged(room));
+    this.client.on(RoomEvent.Name, (room) => roomChanged(room));
+    this.client.on(RoomEvent.MyMembership, (room) => roomChanged(room));
+    this.client.on(RoomEvent.Receipt, (_ev, room) => roomChanged(room));
+    this.client.on(ClientEvent.Room, () => this.#markRooms());
+    this.client.on(ClientEvent.DeleteRoom, () => this.#markRooms());
+    this.client.on(ClientEvent.AccountData, () => this.#markRooms());
+  }
+
+  async start(): Promise<void> {
+    await this.client.startClient({ initialSyncLimit: 30, lazyLoadMembers: true });
+  }
+
+  stop(): void {
+    cancelAnimationFrame(this.#frame);
+    this.client.stopClient();
+    this.client.removeAllListeners();
+  }
+
+  get selectedRoom(): Room | null {
+    return this.selectedRoomId ? this.client.getRoom(this.selectedRoomId) : null;
+  }
+
+  get unreadTotal(): number {
+    return this.rooms.reduce((sum, r) => sum + r.unread, 0) + this.invites.length;
+  }
+
+  displayName(roomId: string, userId: string): string {
+    return this.client.getRoom(roomId)?.getMember(userId)?.name ?? userId;
+  }
+
+  selectRoom(roomId: string | null): void {
+    this.selectedRoomId = roomId;
+    this.reachedStart = false;
+    this.editing = null;
+    this.#recomputeTimeline();
+    this.markRead();
+  }
+
+  // ——— actions ———
+
+  async sendText(text: string): Promise<void> {
+    const roomId = this.selectedRoomId;
+    if (!roomId || !text.trim()) return;
+    await this.client.sendMessage(roomId, textContent(text) as never); // the SDK's content union is not exported
+  }
+
+  async editMessage(eventId: string, text: string): Promise<void> {
+    const roomId = this.selectedRoomId;
+    if (!roomId || !text.trim()) return;
+    const content = textContent(text);
+    await this.client.sendMessage(roomId, {
+      ...content,
+      body: `* ${content.body}`,
+      ...(content.formatted_body ? { formatted_body: `* ${content.formatted_body}` } : {}),
+      'm.new_content': content,
+      'm.relates_to': { rel_type: 'm.replace', event_id: eventId },
+    } as never);
+  }
+
+  async toggleReaction(eventId: string, key: string, myReactionId: string | null): Promise<void> {
+    const roomId = this.selectedRoomId;
+    if (!roomId) return;
+    if (myReactionId) await this.client.redactEvent(roomId, myReactionId);
+    else await this.client.sendEvent(roomId, EventType.Reaction, { 'm.relates_to': { rel_type: 'm.annotation', event_id: eventId, key } } as never);
+  }
+
+  async deleteMessage(eventId: string): Promise<void> {
+    const roomId = this.selectedRoomId;
+    if (roomId) await this.client.redactEvent(roomId, eventId);
+  }
+
+  async acceptInvite(roomId: string): Promise<void> {
+    await this.client.joinRoom(roomId);
+  }
+
+  async declineInvite(roomId: string): Promise<void> {
+    await this.client.leave(roomId);
+  }
+
+  /** Loads older messages into the open room. */
+  async loadOlder(): Promise<void> {
+    const room = this.selectedRoom;
+    if (!room || this.loadingOlder || this.reachedStart) return;
+    this.loadingOlder = true;
+    try {
+      const more = await this.client.paginateEventTimeline(room.getLiveTimeline(), { backwards: true, limit: 40 });
+      if (!more) this.reachedStart = true;
+    } finally {
+      this.loadingOlder = false;
+      this.#recomputeTimeline();
+    }
+  }
+
+  /** Sends a read receipt for the newest event in the open room, when the window is in view. */
+  markRead(): void {
+    const room = this.selectedRoom;
+    if (!room || document.visibilityState !== 'visible') return;
+    const events = room.getLiveTimeline().getEvents();
+    const last = [...events].reverse().find((e) => e.getId() && !e.getId()!.startsWith('~') && e.status === null);
+    const lastId = last?.getId();
+    if (!last || !lastId || this.#lastReceipt.get(room.roomId) === lastId) return;
+    this.#lastReceipt.set(room.roomId, lastId);
+    this.client.sendReadReceipt(last).catch(() => this.#lastReceipt.delete(room.roomId));
+  }
+
+  // ——— derived state ———
+
+  #schedule(): void {
+    if (this.#frame) return;
+    this.#frame = requestAnimationFrame(() => {
+      this.#frame = 0;
+      if (this.#dirtyRooms) this.#recomputeRooms();
+      if (this.#dirtyTimeline) {
+        this.#recomputeTimeline();
+        this.markRead();
+      }
+    });
+  }
+
+  #markRooms(): void {
+    this.#dirtyRooms = true;
+    this.#schedule();
+  }
+
+  #markTimeline(): void {
+    this.#dirtyTimeline = true;
+    this.#schedule();
+  }
+
+  #recomputeTimeline(): void {
+    this.#dirtyTimeline = false;
+    const room = this.selectedRoom;
+    this.timeline = room ? buildTimeline(room.getLiveTimeline().getEvents(), this.userId) : [];
+  }
+
+  #recomputeRooms(): void {
+    this.#dirtyRooms = false;
+    const direct = new Set(Object.values((this.client.getAccountData(EventType.Direct)?.getContent() ?? {}) as Record<string, string[]>).flat());
+    const joined: RoomSummary[] = [];
+    const invited: RoomSummary[] = [];
+    for (const room of this.client.getRooms()) {
+      const membership = room.getMyMembership();
+      if (membership === KnownMembership.Join) joined.push(this.#summarise(room, direct));
+      else if (membership === KnownMembership.Invite) invited.push(this.#summarise(room, direct));
+    }
+    joined.sort((a, b) => b.lastActivity - a.lastActivity);
+    invited.sort((a, b) => b.lastActivity - a.lastActivity);
+    this.rooms = joined;
+    this.invites = invited;
+    if (this.selectedRoomId && !joined.some((r) => r.roomId === this.selectedRoomId)) this.selectRoom(null);
+  }
+
+  #summarise(room: Room, direct: Set<string>): RoomSummary {
+    const me = room.getMember(this.userId);
+    const inviteEvent = me?.events.member;
+    const memberContent = inviteEvent?.getContent() ?? {};
+    return {
+      roomId: room.roomId,
+      name: room.name || room.roomId,
+      isDirect: direct.has(room.roomId) || memberContent.is_direct === true,
+      lastActivity: room.getLastActiveTimestamp() > 0 ? room.getLastActiveTimestamp() : (inviteEvent?.getTs() ?? 0),
+      preview: this.#preview(room),
+      unread: room.getUnreadNotificationCount(NotificationCountType.Total),
+      highlight: room.getUnreadNotificationCount(NotificationCountType.Highlight),
+      inviter: room.getMyMembership() === KnownMembership.Invite ? (inviteEvent?.getSender() ?? null) : null,
+    };
+  }
+
+  #preview(room: Room): RoomSummary['preview'] {
+    const events = room.getLiveTimeline().getEvents();
+    for (let i = events.length - 1; i >= 0; i--) {
+      const ev: MatrixEvent = events[i]!;
+      const type = ev.getType();
+      if (type !== 'm.room.message' && type !== 'm.room.encrypted' && type !== 'm.sticker') continue;
+      if (ev.getWireContent()['m.relates_to']?.rel_type === 'm.replace') continue;
+      const sender = ev.getSender() ?? '';
+      const base = { sender, senderName: room.getMember(sender)?.name ?? sender };
+      if (ev.isRedacted()) return { ...base, kind: 'deleted', text: '' };
+      if (type === 'm.room.encrypted' || ev.isDecryptionFailure()) return { ...base, kind: 'encrypted', text: '' };
+      const content = ev.getContent();
+      const body = typeof content.body === 'string' ? content.body : '';
+      return { ...base, kind: PREVIEW_KINDS[content.msgtype as string] ?? 'text', text: body.split('\n').find((l: string) => l && !l.startsWith('>')) ?? body };
+    }
+    return null;
+  }
+}
