@@ -1,0 +1,110 @@
+// Runs push rules for every persisted event and every joined member (inside the event's own
+// transaction, so the count is durable with the event), and reads unread counts back for /sync.
+import type { JsonObject } from '../http/body.ts';
+import type { SqlReader, SqlWriter } from '../storage/types.ts';
+import { getEventThread, insertPushAction, putEventThread, unreadCounts } from '../storage/repos/push_rules.ts';
+import { advanceReadPosition } from '../storage/repos/receipts.ts';
+import type { SyncRequest, SyncResponse } from '../sync/types.ts';
+import { compileFilter } from '../sync/filter.ts';
+import { evaluate, outcomeOf } from './evaluator.ts';
+import type { PushRuleService } from './service.ts';
+import type { PersistedEvent, RoomStateView } from '../rooms/types.ts';
+import { userLevel } from '../rooms/power_levels.ts';
+
+export const MAIN_THREAD = 'main';
+
+function relation(event: JsonObject): { relType?: string; eventId?: string } {
+  const content = event.content;
+  const rel = content && typeof content === 'object' && !Array.isArray(content) ? content['m.relates_to'] : undefined;
+  if (!rel || typeof rel !== 'object' || Array.isArray(rel)) return {};
+  return {
+    relType: typeof rel.rel_type === 'string' ? rel.rel_type : undefined,
+    eventId: typeof rel.event_id === 'string' ? rel.event_id : undefined,
+  };
+}
+
+/** The thread an event counts in: its m.thread root, or the thread of the event it relates to. */
+export function threadOf(db: SqlReader, event: JsonObject): string {
+  const rel = relation(event);
+  if (!rel.eventId) return MAIN_THREAD;
+  if (rel.relType === 'm.thread') return rel.eventId;
+  return getEventThread(db, rel.eventId) ?? MAIN_THREAD;
+}
+
+export class NotificationService {
+  private readonly pushRules: PushRuleService;
+
+  constructor(pushRules: PushRuleService) {
+    this.pushRules = pushRules;
+  }
+
+  /**
+   * The rooms module's persist hook: runs inside the transaction that stores the event, so the
+   * counts are durable with it. Stores a push action for each joined member (not the sender)
+   * whose rules say notify; sending an event counts as reading up to it.
+   */
+  onEventPersisted(db: SqlWriter, persisted: PersistedEvent, state: RoomStateView): void {
+    const event: JsonObject = {
+      event_id: persisted.eventId,
+      room_id: persisted.roomId,
+      sender: persisted.sender,
+      type: persisted.type,
+      content: persisted.content,
+      origin_server_ts: persisted.originServerTs,
+    };
+    if (persisted.stateKey !== undefined) event.state_key = persisted.stateKey;
+    const threadId = threadOf(db, event);
+    if (threadId !== MAIN_THREAD) putEventThread(db, persisted.eventId, threadId);
+    advanceReadPosition(db, persisted.sender, persisted.roomId, threadId, persisted.streamPos);
+    const members = state.joinedMembers();
+    const powerLevels = state.powerLevels();
+    const senderPowerLevel = userLevel(powerLevels, persisted.sender);
+    for (const userId of members) {
+      if (userId === persisted.sender) continue;
+      const member = state.content('m.room.member', userId);
+      const actions = evaluate(this.pushRules.ruleset(userId), event, {
+        userId,
+        displayName: typeof member?.displayname === 'string' ? member.displayname : null,
+        memberCount: members.length,
+        senderPowerLevel,
+        notificationLevels: powerLevels.notifications,
+      });
+      const outcome = outcomeOf(actions);
+      if (!outcome.notify) continue;
+      insertPushAction(db, userId, {
+        room_id: persisted.roomId,
+        stream_ordering: persisted.streamPos,
+        event_id: persisted.eventId,
+        thread_id: threadId,
+        highlight: outcome.highlight ? 1 : 0,
+        actions: JSON.stringify(actions),
+        ts: persisted.originServerTs,
+      });
+    }
+  }
+
+  /**
+   * Sets unread_notifications (and unread_thread_notifications when the filter asks) on every
+   * joined room in the response. Runs after all stream providers have added their rooms.
+   */
+  fillUnreadCounts(db: SqlReader, req: SyncRequest, res: SyncResponse): void {
+    const perThread = compileFilter(req.filter).timeline.unreadThreadNotifications;
+    for (const [roomId, section] of Object.entries(res.rooms.join)) {
+      const counts = unreadCounts(db, req.userId, roomId);
+      if (!perThread) {
+        section.unread_notifications = {
+          notification_count: counts.reduce((n, c) => n + c.notifications, 0),
+          highlight_count: counts.reduce((n, c) => n + c.highlights, 0),
+        };
+        continue;
+      }
+      const main = counts.find((c) => c.thread_id === MAIN_THREAD);
+      section.unread_notifications = { notification_count: main?.notifications ?? 0, highlight_count: main?.highlights ?? 0 };
+      const threads: Record<string, { notification_count: number; highlight_count: number }> = {};
+      for (const c of counts) {
+        if (c.thread_id !== MAIN_THREAD) threads[c.thread_id] = { notification_count: c.notifications, highlight_count: c.highlights };
+      }
+      section.unread_thread_notifications = threads;
+    }
+  }
+}

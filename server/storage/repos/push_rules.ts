@@ -1,0 +1,68 @@
+// What push rule evaluation stores: a push action per (member, notifying event), and which
+// thread an event belongs to. (The rules themselves are the user's m.push_rules account data.)
+import type { SqlReader, SqlWriter } from '../types.ts';
+
+export interface PushActionRow {
+  room_id: string;
+  stream_ordering: number;
+  event_id: string;
+  thread_id: string;
+  highlight: number;
+  actions: string;
+  ts: number;
+}
+
+export function insertPushAction(db: SqlWriter, userId: string, a: PushActionRow): void {
+  db.run(
+    `INSERT INTO push_actions (user_id, room_id, stream_ordering, event_id, thread_id, highlight, actions, ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT DO NOTHING`,
+    [userId, a.room_id, a.stream_ordering, a.event_id, a.thread_id, a.highlight, a.actions, a.ts],
+  );
+}
+
+export interface UnreadCount {
+  thread_id: string;
+  notifications: number;
+  highlights: number;
+}
+
+/**
+ * Unread notifications of a user in a room, per thread: those after both the unthreaded read
+ * position and the thread's own read position. Scans only rows after the unthreaded position.
+ */
+export function unreadCounts(db: SqlReader, userId: string, roomId: string): UnreadCount[] {
+  return db.all<UnreadCount>(
+    `SELECT pa.thread_id AS thread_id, count(*) AS notifications, coalesce(sum(pa.highlight), 0) AS highlights
+       FROM push_actions pa
+      WHERE pa.user_id = ? AND pa.room_id = ?
+        AND pa.stream_ordering > coalesce((SELECT stream_ordering FROM read_positions WHERE user_id = pa.user_id AND room_id = pa.room_id AND thread_id = ''), 0)
+        AND pa.stream_ordering > coalesce((SELECT stream_ordering FROM read_positions r WHERE r.user_id = pa.user_id AND r.room_id = pa.room_id AND r.thread_id = pa.thread_id), 0)
+      GROUP BY pa.thread_id`,
+    [userId, roomId],
+  );
+}
+
+export interface NotificationRow extends PushActionRow {
+  read: number;
+}
+
+/** The user's notifications, newest first, before `before` (a stream ordering), for GET /notifications. */
+export function listNotifications(db: SqlReader, userId: string, before: number, limit: number, highlightOnly: boolean): NotificationRow[] {
+  return db.all<NotificationRow>(
+    `SELECT pa.room_id, pa.stream_ordering, pa.event_id, pa.thread_id, pa.highlight, pa.actions, pa.ts,
+            (pa.stream_ordering <= coalesce((SELECT stream_ordering FROM read_positions WHERE user_id = pa.user_id AND room_id = pa.room_id AND thread_id = ''), 0)
+             OR pa.stream_ordering <= coalesce((SELECT stream_ordering FROM read_positions r WHERE r.user_id = pa.user_id AND r.room_id = pa.room_id AND r.thread_id = pa.thread_id), 0)) AS read
+       FROM push_actions pa
+      WHERE pa.user_id = ? AND pa.stream_ordering < ? ${highlightOnly ? 'AND pa.highlight = 1' : ''}
+      ORDER BY pa.stream_ordering DESC LIMIT ?`,
+    [userId, before, limit],
+  );
+}
+
+export function getEventThread(db: SqlReader, eventId: string): string | undefined {
+  return db.get<{ thread_id: string }>(`SELECT thread_id FROM event_threads WHERE event_id = ?`, [eventId])?.thread_id;
+}
+
+export function putEventThread(db: SqlWriter, eventId: string, threadId: string): void {
+  db.run(`INSERT INTO event_threads (event_id, thread_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, [eventId, threadId]);
+}

@@ -1,0 +1,58 @@
+// Per-user data services, built once at start and added to the ServerContext as `userData`.
+import type { Storage } from '../storage/types.ts';
+import type { Clock } from '../clock.ts';
+import type { ChangeNotice } from '../sync/notifier.ts';
+import type { StreamProvider } from '../sync/types.ts';
+import { AccountDataService } from './account_data.ts';
+import { ReceiptService } from './receipts.ts';
+import { TypingService } from './typing.ts';
+import { PresenceService } from './presence.ts';
+import { roomsViewOf, type RoomsView } from './rooms_view.ts';
+import { PushRuleService } from '../push/service.ts';
+import { NotificationService } from '../push/notifications.ts';
+import { AccountDataStream } from '../sync/streams/account_data.ts';
+import { ReceiptsStream } from '../sync/streams/receipts.ts';
+import { TypingStream } from '../sync/streams/typing.ts';
+import { PresenceStream } from '../sync/streams/presence.ts';
+
+export interface UserData {
+  storage: Storage;
+  rooms: RoomsView;
+  accountData: AccountDataService;
+  pushRules: PushRuleService;
+  notifications: NotificationService;
+  receipts: ReceiptService;
+  typing: TypingService;
+  presence: PresenceService;
+  /** The account_data, receipts, typing and presence stream providers. */
+  streams(): StreamProvider[];
+  close(): void;
+}
+
+export function createUserData(deps: { storage: Storage; clock: Clock; notify: (change: ChangeNotice) => void }): UserData {
+  const { storage, clock, notify } = deps;
+  const rooms = roomsViewOf(storage);
+  const accountData = new AccountDataService(storage, notify);
+  const pushRules = new PushRuleService(accountData);
+  const notifications = new NotificationService(pushRules);
+  const receipts = new ReceiptService({ storage, clock, rooms, accountData, notify });
+  const typing = new TypingService(notify);
+  const presence = new PresenceService({ storage, clock, rooms, notify });
+  const userData: UserData = {
+    storage,
+    rooms,
+    accountData,
+    pushRules,
+    notifications,
+    receipts,
+    typing,
+    presence,
+    // Receipts last: it also sets unread counts on every joined room the others added.
+    streams: () => [new AccountDataStream(userData), new TypingStream(userData), new PresenceStream(userData), new ReceiptsStream(userData)],
+    close() {
+      typing.close();
+      presence.close();
+    },
+  };
+  return userData;
+}
