@@ -1,0 +1,50 @@
+// GET /sync: since, timeout (capped at 30 s), full_state, set_presence, filter (ID or inline JSON).
+import type { RouteTable } from '../http/routes.ts';
+import type { ServerContext } from '../context.ts';
+import { clientPath } from '../http/routes.ts';
+import { errors } from '../http/errors.ts';
+import { decodeSyncToken } from '../sync/token.ts';
+import { resolveFilter } from '../sync/filter.ts';
+
+const PRESENCE_STATES = ['online', 'offline', 'unavailable'];
+
+export function register(routes: RouteTable, ctx: ServerContext): void {
+  routes.get(clientPath('/sync'), async ({ req, query, user }) => {
+    const since = query.since ? decodeSyncToken(query.since) : null;
+    let timeoutMs = 0;
+    if (query.timeout !== undefined && query.timeout !== '') {
+      if (!/^\d{1,12}$/.test(query.timeout)) throw errors.invalidParam('timeout must be a non-negative integer (milliseconds)');
+      timeoutMs = Number(query.timeout);
+    }
+    const fullState = parseBool(query.full_state, 'full_state');
+    const setPresence = query.set_presence ?? 'online';
+    if (!PRESENCE_STATES.includes(setPresence)) throw errors.invalidParam('set_presence must be online, offline or unavailable');
+    const filter = resolveFilter(ctx.storage, user.userId, query.filter);
+    touchPresence(ctx, user.userId, setPresence);
+
+    // A client that goes away stops its long-poll at once (its resources are released).
+    const abort = new AbortController();
+    const onClose = () => abort.abort();
+    req.socket.once('close', onClose);
+    req.once('close', () => {
+      if (!req.complete || req.socket.destroyed) abort.abort();
+    });
+    try {
+      return await ctx.sync.sync({ userId: user.userId, deviceId: user.deviceId, since, timeoutMs, fullState, filter }, abort.signal);
+    } finally {
+      req.socket.off('close', onClose);
+    }
+  });
+}
+
+function parseBool(v: string | undefined, name: string): boolean {
+  if (v === undefined || v === '' || v === 'false') return false;
+  if (v === 'true') return true;
+  throw errors.invalidParam(`${name} must be true or false`);
+}
+
+/** Presence is the per-user-data service's; sync only reports that the user is around. */
+function touchPresence(ctx: ServerContext, userId: string, state: string): void {
+  const presence = (ctx as unknown as { presence?: { touch?(userId: string, state: string): unknown } }).presence;
+  presence?.touch?.(userId, state);
+}

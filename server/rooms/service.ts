@@ -1,0 +1,364 @@
+// The room service: builds events, authorises them against the room's current state, hashes and
+// signs them, persists them (one storage.write per event or batch), then notifies.
+// Everything between "build" and "persist" happens inside the write function, so concurrent
+// sends to one room are serialised by the storage writer and always see each other.
+import type { JsonObject, JsonValue } from '../http/body.ts';
+import type { Storage, SqlReader, SqlWriter } from '../storage/types.ts';
+import type { Clock } from '../clock.ts';
+import type { Notifier } from '../sync/notifier.ts';
+import type { Logger } from '../log.ts';
+import { errors, MatrixError } from '../http/errors.ts';
+import { canonicalJson, CanonicalJsonError } from './canonical_json.ts';
+import { checkAuth, AuthError, type AuthState } from './auth_rules.ts';
+import { hashAndSign } from './hashing.ts';
+import { redactEvent } from './redaction.ts';
+import { effectivePowerLevels, userLevel } from './power_levels.ts';
+import { roomVersion, type RoomVersion } from './versions.ts';
+import type { SigningKey } from './signing_key.ts';
+import * as roomsRepo from '../storage/repos/rooms.ts';
+import * as eventsRepo from '../storage/repos/events.ts';
+import * as aliasesRepo from '../storage/repos/aliases.ts';
+import type { CommitListener, EventDraft, PersistHook, PersistedEvent, Profile, RoomStateView } from './types.ts';
+
+/** The spec's limit on a whole event (PDU), in bytes of canonical JSON. */
+export const MAX_EVENT_BYTES = 65_536;
+
+export interface RoomServiceDeps {
+  serverName: string;
+  storage: Storage;
+  clock: Clock;
+  signingKey: SigningKey;
+  notifier: Notifier;
+  log: Logger;
+}
+
+export class RoomService {
+  private readonly deps: RoomServiceDeps;
+  private readonly hooks: PersistHook[] = [];
+  private readonly listeners: CommitListener[] = [];
+  /** Where member events get display names and avatars; the accounts service sets this. */
+  profileOf: (userId: string) => Profile = () => ({});
+
+  constructor(deps: RoomServiceDeps) {
+    this.deps = deps;
+  }
+
+  get serverName(): string {
+    return this.deps.serverName;
+  }
+
+  /** Extension point: runs inside the write transaction for every persisted event. */
+  onEventPersisted(hook: PersistHook): void {
+    this.hooks.push(hook);
+  }
+
+  /** Runs after events are durable (before long-polls are woken). */
+  onCommitted(listener: CommitListener): void {
+    this.listeners.push(listener);
+  }
+
+  read<T>(fn: (db: SqlReader) => T): T {
+    return this.deps.storage.read(fn);
+  }
+
+  /** Creates a room: the room row, its alias (if any) and its first events, in one transaction. */
+  async createRoom(plan: { roomId: string; version: string; creator: string; isPublic: boolean; alias?: string; drafts: EventDraft[] }): Promise<PersistedEvent[]> {
+    return this.sendBatch(plan.roomId, plan.drafts, (db) => {
+      roomsRepo.insertRoom(db, { roomId: plan.roomId, version: plan.version, creator: plan.creator, ts: this.deps.clock.now(), isPublic: plan.isPublic });
+      if (plan.alias !== undefined) {
+        if (aliasesRepo.getAlias(db, plan.alias)) throw new MatrixError(400, 'M_ROOM_IN_USE', `${plan.alias} is already taken`);
+        aliasesRepo.insertAlias(db, plan.alias, plan.roomId, plan.creator);
+      }
+    });
+  }
+
+  /** Users sharing at least one joined room with `userId` (not including them): E2EE device lists, presence. */
+  usersSharingRoomWith(userId: string): Set<string> {
+    const users = new Set(this.read((db) => roomsRepo.usersSharingRooms(db, userId)));
+    users.delete(userId);
+    return users;
+  }
+
+  joinedMembers(roomId: string): string[] {
+    return this.read((db) => roomsRepo.membersOfRoom(db, roomId, 'join'));
+  }
+
+  joinedRoomIds(userId: string): string[] {
+    return this.read((db) => roomsRepo.roomsOfUser(db, userId, 'join').map((m) => m.room_id));
+  }
+
+  membership(roomId: string, userId: string): string | undefined {
+    return this.read((db) => roomsRepo.getMembership(db, roomId, userId)?.membership);
+  }
+
+  /** Sets a membership (join, invite, leave, ban, knock), taking names and avatars from profiles. */
+  async setMembership(roomId: string, sender: string, target: string, membership: string, extra: JsonObject = {}): Promise<PersistedEvent> {
+    const content: JsonObject = { ...extra, membership };
+    if (membership === 'join' || membership === 'invite' || membership === 'knock') {
+      const p = this.profileOf(target);
+      if (p.displayname) content.displayname = p.displayname;
+      if (p.avatar_url) content.avatar_url = p.avatar_url;
+    }
+    return this.send(roomId, { type: 'm.room.member', stateKey: target, sender, content, skipIfUnchanged: membership === 'join' });
+  }
+
+  /** A changed display name or avatar goes into the member event of every joined room. */
+  async updateProfileInRooms(userId: string, profile: Profile): Promise<void> {
+    for (const roomId of this.joinedRoomIds(userId)) {
+      const current = this.read((db) => roomsRepo.currentStateJson(db, roomId, 'm.room.member', userId));
+      const content: JsonObject = { ...(((current && (JSON.parse(current) as JsonObject).content) ?? {}) as JsonObject), membership: 'join' };
+      delete content.displayname;
+      delete content.avatar_url;
+      if (profile.displayname) content.displayname = profile.displayname;
+      if (profile.avatar_url) content.avatar_url = profile.avatar_url;
+      try {
+        await this.send(roomId, { type: 'm.room.member', stateKey: userId, sender: userId, content, skipIfUnchanged: true });
+      } catch (err) {
+        this.deps.log.warn(`could not update ${userId}'s member event in ${roomId}: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  /** Sends one event; returns the stored event (the earlier one for a repeated txn ID or unchanged state). */
+  async send(roomId: string, draft: EventDraft): Promise<PersistedEvent> {
+    if (draft.txn) {
+      const previous = this.read((db) => eventsRepo.findByTxn(db, draft.sender, draft.txn!.deviceId, draft.txn!.txnId));
+      if (previous) return rowToPersisted(previous);
+    }
+    const [event] = await this.sendBatch(roomId, [draft]);
+    return event!;
+  }
+
+  /** Sends events in order in one transaction: all are stored or none. */
+  async sendBatch(roomId: string, drafts: EventDraft[], setup?: (db: SqlWriter) => void): Promise<PersistedEvent[]> {
+    const ts = this.deps.clock.now();
+    const result = await this.deps.storage.write((db) => {
+      setup?.(db);
+      const room = roomsRepo.getRoom(db, roomId);
+      if (!room) throw errors.notFound('Unknown room');
+      const out: { event: PersistedEvent; fresh: boolean }[] = [];
+      for (const draft of drafts) out.push(this.persist(db, room, draft, ts));
+      return out;
+    });
+    const fresh = result.filter((r) => r.fresh).map((r) => r.event);
+    if (fresh.length) this.afterCommit(fresh);
+    return result.map((r) => r.event);
+  }
+
+  private afterCommit(events: PersistedEvent[]): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(events);
+      } catch (err) {
+        this.deps.log.error('room commit listener failed', err);
+      }
+    }
+    const users = events.filter((e) => e.type === 'm.room.member' && e.stateKey).map((e) => e.stateKey!);
+    for (const roomId of new Set(events.map((e) => e.roomId))) this.deps.notifier.notify({ roomId, userIds: users });
+  }
+
+  /** Builds, authorises and stores one event. `room` is updated in place to the new chain head. */
+  private persist(db: SqlWriter, room: roomsRepo.RoomRow, draft: EventDraft, ts: number): { event: PersistedEvent; fresh: boolean } {
+    const version = roomVersion(room.room_version);
+    if (!version) throw errors.unknown(`Room ${room.room_id} has unsupported version ${room.room_version}`);
+    if (draft.txn) {
+      const previous = eventsRepo.findByTxn(db, draft.sender, draft.txn.deviceId, draft.txn.txnId);
+      if (previous) return { event: rowToPersisted(previous), fresh: false };
+    }
+    const state = stateReader(db, room.room_id);
+    if (draft.stateKey !== undefined && draft.skipIfUnchanged) {
+      const currentRow = roomsRepo.currentState(db, room.room_id).find((s) => s.type === draft.type && s.state_key === draft.stateKey);
+      const current = currentRow && eventsRepo.getEvent(db, currentRow.event_id);
+      if (current && canonicalJson(JSON.parse(current.json).content) === safeCanonical(draft.content)) {
+        return { event: rowToPersisted(current), fresh: false };
+      }
+    }
+
+    const content: JsonObject = { ...draft.content };
+    if (draft.redacts !== undefined && version.redactsInContent) content.redacts = draft.redacts;
+    const pdu: JsonObject = {
+      auth_events: [],
+      content,
+      depth: room.last_depth + 1,
+      origin_server_ts: ts,
+      prev_events: room.last_event_id ? [room.last_event_id] : [],
+      room_id: room.room_id,
+      sender: draft.sender,
+      type: draft.type,
+    };
+    if (draft.stateKey !== undefined) pdu.state_key = draft.stateKey;
+    if (draft.redacts !== undefined && !version.redactsInContent) pdu.redacts = draft.redacts;
+
+    const authState: AuthState = {
+      content: (type, key) => state.content(type, key),
+      creator: room.creator,
+      onlyCreateSoFar: room.last_depth === 1,
+    };
+    try {
+      checkAuth({ type: draft.type, room_id: room.room_id, sender: draft.sender, state_key: draft.stateKey, content, prev_events: pdu.prev_events as string[] }, authState, version);
+    } catch (err) {
+      if (err instanceof AuthError) throw errors.forbidden(err.message);
+      throw err;
+    }
+    pdu.auth_events = authEventIds(state, draft);
+
+    let eventId: string;
+    try {
+      eventId = hashAndSign(pdu, version, this.deps.serverName, this.deps.signingKey);
+    } catch (err) {
+      if (err instanceof CanonicalJsonError) throw errors.badJson(`Event content is not canonical JSON: ${err.message}`);
+      throw err;
+    }
+    const json = JSON.stringify(pdu);
+    if (Buffer.byteLength(canonicalJson(pdu)) > MAX_EVENT_BYTES) throw errors.tooLarge(`Events may be at most ${MAX_EVENT_BYTES} bytes`);
+
+    let target: eventsRepo.EventRow | undefined;
+    if (draft.type === 'm.room.redaction') {
+      target = draft.redacts === undefined ? undefined : eventsRepo.getEvent(db, draft.redacts);
+      if (!target || target.room_id !== room.room_id) throw errors.notFound('The event to redact is not in this room');
+      const pl = effectivePowerLevels(state.content('m.room.power_levels', ''), room.creator);
+      if (target.sender !== draft.sender && userLevel(pl, draft.sender) < pl.redact) throw errors.forbidden('Not enough power to redact other people\'s events');
+    }
+
+    const pos = eventsRepo.latestStreamPos(db) + 1;
+    let unsigned: JsonObject | null = null;
+    if (draft.stateKey !== undefined) {
+      const prevRow = roomsRepo.currentState(db, room.room_id).find((s) => s.type === draft.type && s.state_key === draft.stateKey);
+      const prev = prevRow && eventsRepo.getEvent(db, prevRow.event_id);
+      if (prev) {
+        const prevPdu = JSON.parse(prev.json) as JsonObject;
+        unsigned = { prev_content: prevPdu.content ?? {}, replaces_state: prev.event_id, prev_sender: prev.sender };
+      }
+    }
+    const relation = relationOf(content);
+    eventsRepo.insertEvent(db, {
+      stream_pos: pos,
+      event_id: eventId,
+      room_id: room.room_id,
+      type: draft.type,
+      state_key: draft.stateKey ?? null,
+      sender: draft.sender,
+      origin_server_ts: ts,
+      json,
+      unsigned_json: unsigned ? JSON.stringify(unsigned) : null,
+      membership: draft.type === 'm.room.member' && typeof content.membership === 'string' ? content.membership : null,
+      redacted_by: null,
+      relates_to: relation?.eventId ?? null,
+      rel_type: relation?.relType ?? null,
+      txn_device: draft.txn?.deviceId ?? null,
+      txn_id: draft.txn?.txnId ?? null,
+    });
+    if (draft.stateKey !== undefined) {
+      roomsRepo.setCurrentState(db, room.room_id, draft.type, draft.stateKey, eventId, pos);
+      state.forget(draft.type, draft.stateKey);
+      if (draft.type === 'm.room.member') roomsRepo.setMembership(db, room.room_id, draft.stateKey, String(content.membership), eventId, pos);
+    }
+    if (target && !target.redacted_by) {
+      eventsRepo.markRedacted(db, target.event_id, JSON.stringify(redactEvent(JSON.parse(target.json), version)), eventId);
+      if (target.state_key !== null) state.forget(target.type, target.state_key);
+    }
+    roomsRepo.advanceRoom(db, room.room_id, pos, eventId, room.last_depth + 1);
+    room.last_pos = pos;
+    room.last_event_id = eventId;
+    room.last_depth += 1;
+
+    const event: PersistedEvent = {
+      streamPos: pos,
+      eventId,
+      roomId: room.room_id,
+      type: draft.type,
+      stateKey: draft.stateKey,
+      sender: draft.sender,
+      originServerTs: ts,
+      content,
+      pdu,
+    };
+    if (this.hooks.length) {
+      const view = stateView(db, room, version, state);
+      for (const hook of this.hooks) hook(db, event, view);
+    }
+    return { event, fresh: true };
+  }
+}
+
+interface StateReader {
+  content(type: string, stateKey: string): JsonObject | undefined;
+  eventId(type: string, stateKey: string): string | undefined;
+  forget(type: string, stateKey: string): void;
+}
+
+/** Current state lookups with a small per-transaction cache. */
+function stateReader(db: SqlReader, roomId: string): StateReader {
+  const cache = new Map<string, { id: string; content: JsonObject } | null>();
+  const load = (type: string, key: string) => {
+    const k = `${type}\u0000${key}`;
+    if (!cache.has(k)) {
+      const row = db.get<{ event_id: string; json: string }>(
+        `SELECT e.event_id, e.json FROM room_state s JOIN events e ON e.event_id = s.event_id WHERE s.room_id = ? AND s.type = ? AND s.state_key = ?`,
+        [roomId, type, key],
+      );
+      cache.set(k, row ? { id: row.event_id, content: (JSON.parse(row.json) as JsonObject).content as JsonObject } : null);
+    }
+    return cache.get(k) ?? undefined;
+  };
+  return {
+    content: (type, key) => load(type, key)?.content,
+    eventId: (type, key) => load(type, key)?.id,
+    forget: (type, key) => cache.delete(`${type}\u0000${key}`),
+  };
+}
+
+function stateView(db: SqlReader, room: roomsRepo.RoomRow, version: RoomVersion, state: StateReader): RoomStateView {
+  return {
+    roomId: room.room_id,
+    version,
+    creator: room.creator,
+    content: (type, key) => state.content(type, key),
+    joinedMembers: () => roomsRepo.membersOfRoom(db, room.room_id, 'join'),
+    powerLevels: () => effectivePowerLevels(state.content('m.room.power_levels', ''), room.creator),
+  };
+}
+
+/** The auth events selection (server-server spec): create, power levels, sender, and for members target + join rules. */
+function authEventIds(state: StateReader, draft: EventDraft): string[] {
+  if (draft.type === 'm.room.create') return [];
+  const ids = [state.eventId('m.room.create', ''), state.eventId('m.room.power_levels', ''), state.eventId('m.room.member', draft.sender)];
+  if (draft.type === 'm.room.member' && draft.stateKey !== undefined) {
+    ids.push(state.eventId('m.room.member', draft.stateKey));
+    const membership = draft.content.membership;
+    if (membership === 'join' || membership === 'invite' || membership === 'knock') ids.push(state.eventId('m.room.join_rules', ''));
+  }
+  return [...new Set(ids.filter((id): id is string => id !== undefined))];
+}
+
+function relationOf(content: JsonObject): { relType: string; eventId: string } | undefined {
+  const rel = content['m.relates_to'] as JsonValue | undefined;
+  if (typeof rel !== 'object' || rel === null || Array.isArray(rel)) return undefined;
+  if (typeof rel.rel_type === 'string' && typeof rel.event_id === 'string') return { relType: rel.rel_type, eventId: rel.event_id };
+  return undefined;
+}
+
+function safeCanonical(v: unknown): string | undefined {
+  try {
+    return canonicalJson(v);
+  } catch {
+    return undefined;
+  }
+}
+
+export function rowToPersisted(row: eventsRepo.EventRow): PersistedEvent {
+  const pdu = JSON.parse(row.json) as JsonObject;
+  return {
+    streamPos: row.stream_pos,
+    eventId: row.event_id,
+    roomId: row.room_id,
+    type: row.type,
+    stateKey: row.state_key ?? undefined,
+    sender: row.sender,
+    originServerTs: row.origin_server_ts,
+    content: (pdu.content ?? {}) as JsonObject,
+    pdu,
+  };
+}
+
+export { MatrixError };
