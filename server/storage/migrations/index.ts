@@ -2,5 +2,6 @@
 import type { Migration } from '../types.ts';
 import { migration as m001 } from './001_meta.ts';
 import { migration as m002 } from './002_accounts.ts';
+import { migration as m003 } from './003_rooms.ts';
 
-export const MIGRATIONS: readonly Migration[] = [m001, m002];
+export const MIGRATIONS: readonly Migration[] = [m001, m002, m003];
