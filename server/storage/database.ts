@@ -80,8 +80,8 @@ export async function openStorage(options: OpenStorageOptions): Promise<EngineSt
       journal = { fd: files.open(path.join(dir, journalName(firstSeq)), true), firstSeq, length: 0, records: 0 };
       files.fsyncDir(dir);
     }
+    // Started at the first snapshot: until then nothing needs a second copy in memory.
     const shadow = new ShadowCopy(dir, log);
-    shadow.start(recovered.lastSeq);
     engine = new JournaledStorage({ SQL, db: recovered.db, runner: recovered.runner, files, dir, log, lock, shadow, journal,
       lastSeq: recovered.lastSeq,
       snapshotAfterRecords: options.snapshotAfterRecords ?? 50_000,
@@ -176,8 +176,8 @@ class JournaledStorage implements EngineStorage {
         await this.commitBatch(batch);
       }
       await this.maybeRotate();
-    } while (this.queue.length);
-    this.flushing = null;
+    } while (this.queue.length || this.forceSnapshot);
+    this.flushing = null; // in the same tick as the check above, so nothing queued is left behind
   }
 
   private async commitBatch(batch: PendingWrite[]): Promise<void> {
@@ -271,10 +271,14 @@ class JournaledStorage implements EngineStorage {
     j.length += bytes.length;
   }
 
+  private pastThreshold(): boolean {
+    return this.journal.records >= this.p.snapshotAfterRecords || this.journal.length >= this.p.snapshotAfterBytes;
+  }
+
   /** Past the threshold (or when asked), start a new journal and snapshot the old one's end. */
   private async maybeRotate(): Promise<void> {
     const j = this.journal;
-    const due = j.records >= this.p.snapshotAfterRecords || j.length >= this.p.snapshotAfterBytes;
+    const due = this.pastThreshold();
     const forced = this.forceSnapshot;
     this.forceSnapshot = false;
     if (this.snapshotting || (!forced && (!due || Date.now() < this.retryAfter))) return;
@@ -309,7 +313,7 @@ class JournaledStorage implements EngineStorage {
 
   private startSnapshot(seq: number): void {
     const { shadow, log, files, dir } = this.p;
-    if (!shadow.running) shadow.start(seq); // loads the files on disk, which hold every record up to seq
+    if (!shadow.running) shadow.start(seq); // loads the files on disk, which hold every record up to seq (none is in flight)
     log.debug(`storage: snapshot at record ${seq} started`);
     const attempt = shadow.snapshot(seq).then(
       (result) => {
@@ -332,6 +336,8 @@ class JournaledStorage implements EngineStorage {
     this.snapshotting = attempt;
     attempt.catch(() => undefined).finally(() => {
       if (this.snapshotting === attempt) this.snapshotting = null;
+      // The journal may have passed the threshold again meanwhile.
+      if (!this.closed && this.pastThreshold() && Date.now() >= this.retryAfter) this.kick();
     });
   }
 
