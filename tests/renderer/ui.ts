@@ -1,0 +1,16 @@
+// Driving the renderer's UI the way a person does: by labels and roles.
+import type { Page } from 'playwright-core';
+
+export async function fillLogin(page: Page, fields: { homeserver?: string; username: string; password: string }): Promise<void> {
+  if (fields.homeserver !== undefined) await page.getByLabel('Homeserver address').fill(fields.homeserver);
+  await page.getByLabel('Username').fill(fields.username);
+  await page.getByLabel('Password').fill(fields.password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+}
+
+/** Opens the served web client and logs in; resolves once the room list is shown. */
+export async function logInThroughUi(page: Page, url: string, username: string, password: string): Promise<void> {
+  await page.goto(url + '/');
+  await fillLogin(page, { username, password });
+  await page.getByRole('navigation', { name: 'Chats' }).waitFor();
+}
