@@ -8,12 +8,18 @@ import * as login from './login.ts';
 import * as logout from './logout.ts';
 import * as account from './account.ts';
 import * as adminUsers from './admin_users.ts';
+import * as register from './register.ts';
+import * as devices from './devices.ts';
+import * as capabilities from './capabilities.ts';
+import * as profile from './profile.ts';
+import * as adminTokens from './admin_tokens.ts';
+import * as adminRegister from './admin_register.ts';
 
 interface ApiArea {
   register(routes: RouteTable, ctx: ServerContext): void;
 }
 
-const AREAS: ApiArea[] = [health, versions, wellKnown, login, logout, account, adminUsers];
+const AREAS: ApiArea[] = [health, versions, wellKnown, login, logout, account, adminUsers, register, devices, capabilities, profile, adminTokens, adminRegister];
 
 export function registerAll(routes: RouteTable, ctx: ServerContext): void {
   for (const area of AREAS) area.register(routes, ctx);
