@@ -63,7 +63,8 @@ export function paginate(db: SqlReader, roomId: string, p: PageRequest): { rows:
       if (p.visibility.canSee(row.stream_pos) && p.filter.matches(matchable(row))) rows.push(row);
       if (rows.length >= p.limit || scanned >= SCAN_BUDGET) return { rows, end: cursor };
     }
-    if (batch.length < batchSize) return { rows, end: rows.length ? cursor : undefined };
+    // Exhausted: no further events in this direction, so no end token (spec).
+    if (batch.length < batchSize) return { rows };
   }
 }
 
