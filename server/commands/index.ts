@@ -2,15 +2,18 @@
 import { serve, serveUsage } from './serve.ts';
 import { user, userUsage } from './user.ts';
 import { token, tokenUsage } from './token.ts';
+import { backup, restore, backupUsage } from './backup.ts';
 import type { Command } from './common.ts';
 
 export const COMMANDS: Record<string, Command> = {
   serve,
   user,
   token,
+  backup,
+  restore,
 };
 
 export const USAGE = `Usage: meowtrix-server <command> [options]
 
 Commands:
-${serveUsage}${userUsage}${tokenUsage}`;
+${serveUsage}${userUsage}${tokenUsage}${backupUsage}`;

@@ -25,9 +25,9 @@ export interface OpenStorageOptions {
   dir: string;
   migrations: readonly Migration[];
   log: Logger;
-  /** Snapshot once the current journal holds this many records (default 50,000)... */
+  /** Snapshot once the current journal holds this many records (default: $MEOWTRIX_SNAPSHOT_AFTER_RECORDS or 50,000)... */
   snapshotAfterRecords?: number;
-  /** ...or this many bytes (default 32 MiB). */
+  /** ...or this many bytes (default: $MEOWTRIX_SNAPSHOT_AFTER_BYTES or 32 MiB). */
   snapshotAfterBytes?: number;
   files?: FileLayer;
 }
@@ -84,8 +84,8 @@ export async function openStorage(options: OpenStorageOptions): Promise<EngineSt
     const shadow = new ShadowCopy(dir, log);
     engine = new JournaledStorage({ SQL, db: recovered.db, runner: recovered.runner, files, dir, log, lock, shadow, journal,
       lastSeq: recovered.lastSeq,
-      snapshotAfterRecords: options.snapshotAfterRecords ?? 50_000,
-      snapshotAfterBytes: options.snapshotAfterBytes ?? 32 * 1024 * 1024,
+      snapshotAfterRecords: options.snapshotAfterRecords ?? envCount('MEOWTRIX_SNAPSHOT_AFTER_RECORDS') ?? 50_000,
+      snapshotAfterBytes: options.snapshotAfterBytes ?? envCount('MEOWTRIX_SNAPSHOT_AFTER_BYTES') ?? 32 * 1024 * 1024,
     });
     if (recovered.snapshot) pruneFiles(files, dir, recovered.snapshot.seq);
     await migrate(engine, options.migrations);
@@ -95,6 +95,12 @@ export async function openStorage(options: OpenStorageOptions): Promise<EngineSt
     else lock.release();
     throw err;
   }
+}
+
+/** Snapshot thresholds may be tuned (e.g. made tiny in tests) through the environment. */
+function envCount(name: string): number | undefined {
+  const value = Number(process.env[name]);
+  return Number.isSafeInteger(value) && value > 0 ? value : undefined;
 }
 
 interface EngineParts {
