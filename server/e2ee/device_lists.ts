@@ -2,7 +2,8 @@
 // stream and GET /keys/changes.
 import type { Storage } from '../storage/types.ts';
 import type { MembershipView } from './deps.ts';
-import { deviceListChangesBetween, latestDeviceListPosition } from '../storage/repos/device_keys.ts';
+import type { SqlWriter } from '../storage/types.ts';
+import { deviceListChangesBetween, latestDeviceListPosition, recordMembershipChange } from '../storage/repos/device_keys.ts';
 
 export class DeviceListService {
   private readonly storage: Storage;
@@ -37,5 +38,15 @@ export class DeviceListService {
       }
     }
     return { changed, left };
+  }
+
+  /**
+   * A room-event hook (inside the event's write transaction): a join, leave or ban makes the member
+   * newly share, or stop sharing, a room with its other members.
+   */
+  onRoomEvent(db: SqlWriter, event: { type: string; roomId: string; stateKey?: string; content: { membership?: unknown } }): void {
+    if (event.type !== 'm.room.member' || event.stateKey === undefined) return;
+    const membership = event.content.membership;
+    if (membership === 'join' || membership === 'leave' || membership === 'ban') recordMembershipChange(db, event.stateKey, event.roomId);
   }
 }
