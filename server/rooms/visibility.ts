@@ -32,6 +32,8 @@ export class VisibilityChecker {
   }
 
   canSee(pos: number): boolean {
+    // Users always see changes to their own membership (their invite, kick, ban).
+    if (latestAt(this.memberships, pos)?.stream_pos === pos) return true;
     const visibility = this.visibilityAt(pos);
     if (visibility === 'world_readable') return true;
     const membership = this.membershipAt(pos);
