@@ -45,6 +45,5 @@ function parseBool(v: string | undefined, name: string): boolean {
 
 /** Presence is the per-user-data service's; sync only reports that the user is around. */
 function touchPresence(ctx: ServerContext, userId: string, state: string): void {
-  const presence = (ctx as unknown as { presence?: { touch?(userId: string, state: string): unknown } }).presence;
-  presence?.touch?.(userId, state);
+  ctx.userData.presence.touch(userId, state);
 }
