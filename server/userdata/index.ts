@@ -6,7 +6,7 @@ import type { StreamProvider } from '../sync/types.ts';
 import { AccountDataService } from './account_data.ts';
 import { ReceiptService } from './receipts.ts';
 import { TypingService } from './typing.ts';
-import { PresenceService } from './presence.ts';
+import { PresenceService, type PresenceTimings } from './presence.ts';
 import { roomsViewOf, type RoomsView } from './rooms_view.ts';
 import { PushRuleService } from '../push/service.ts';
 import { NotificationService } from '../push/notifications.ts';
@@ -37,7 +37,7 @@ export function createUserData(deps: { storage: Storage; clock: Clock; notify: (
   const notifications = new NotificationService(pushRules);
   const receipts = new ReceiptService({ storage, clock, rooms, accountData, notify });
   const typing = new TypingService(notify);
-  const presence = new PresenceService({ storage, clock, rooms, notify });
+  const presence = new PresenceService({ storage, clock, rooms, notify, timings: presenceTimingsFromEnv() });
   const userData: UserData = {
     storage,
     rooms,
@@ -55,4 +55,19 @@ export function createUserData(deps: { storage: Storage; clock: Clock; notify: (
     },
   };
   return userData;
+}
+
+/** Presence timeouts may be shortened through the environment (tests); defaults otherwise. */
+function presenceTimingsFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<PresenceTimings> {
+  const ms = (name: string) => {
+    const value = Number(env[name]);
+    return Number.isSafeInteger(value) && value > 0 ? value : undefined;
+  };
+  const timings: Partial<PresenceTimings> = {};
+  const offline = ms('MEOWTRIX_PRESENCE_OFFLINE_MS');
+  const idle = ms('MEOWTRIX_PRESENCE_IDLE_MS');
+  if (offline) timings.offlineAfterMs = offline;
+  if (idle) timings.idleAfterMs = idle;
+  if (offline || idle) timings.sweepMs = Math.max(50, Math.min(offline ?? Infinity, idle ?? Infinity) / 4);
+  return timings;
 }

@@ -11,11 +11,16 @@ import { latestPresencePos, listPresence, putPresence } from '../storage/repos/p
 export const PRESENCE_STATES = ['online', 'unavailable', 'offline'] as const;
 export type PresenceState = (typeof PRESENCE_STATES)[number];
 
-/** No sync for this long (the longest long-poll is 30 s) → offline. */
-export const SYNC_GONE_MS = 45_000;
-/** Online without activity for this long → unavailable. */
-export const IDLE_MS = 5 * 60_000;
-const SWEEP_MS = 5_000;
+export interface PresenceTimings {
+  /** No sync for this long → offline. The longest long-poll is 30 s, so the default is 45 s. */
+  offlineAfterMs: number;
+  /** Online without activity (an online sync or presence PUT) for this long → unavailable. */
+  idleAfterMs: number;
+  /** How often the timeouts are checked. */
+  sweepMs: number;
+}
+
+export const DEFAULT_PRESENCE_TIMINGS: PresenceTimings = { offlineAfterMs: 45_000, idleAfterMs: 5 * 60_000, sweepMs: 5_000 };
 
 export interface UserPresence {
   state: PresenceState;
@@ -37,11 +42,13 @@ export class PresenceService {
   private readonly notify: (change: ChangeNotice) => void;
   private readonly sweeper: ReturnType<typeof setInterval>;
   private readonly rooms: RoomsView;
+  private readonly timings: PresenceTimings;
   /** Users restored from disk count as last syncing at start, so they time out normally. */
   private readonly startedAt: number;
 
-  constructor(deps: { storage: Storage; clock: Clock; rooms: RoomsView; notify: (change: ChangeNotice) => void }) {
+  constructor(deps: { storage: Storage; clock: Clock; rooms: RoomsView; notify: (change: ChangeNotice) => void; timings?: Partial<PresenceTimings> }) {
     this.rooms = deps.rooms;
+    this.timings = { ...DEFAULT_PRESENCE_TIMINGS, ...deps.timings };
     this.storage = deps.storage;
     this.clock = deps.clock;
     this.notify = deps.notify;
@@ -51,7 +58,7 @@ export class PresenceService {
       if (!isPresenceState(row.state)) continue;
       this.users.set(row.user_id, { state: row.state, statusMsg: row.status_msg, lastActiveTs: row.last_active_ts, lastSyncTs: 0 });
     }
-    this.sweeper = setInterval(() => void this.sweep(), SWEEP_MS);
+    this.sweeper = setInterval(() => void this.sweep(), this.timings.sweepMs);
     this.sweeper.unref();
   }
 
@@ -126,8 +133,8 @@ export class PresenceService {
     for (const [userId, p] of this.users) {
       if (p.state === 'offline') continue;
       const lastSync = p.lastSyncTs || this.startedAt;
-      if (now - lastSync > SYNC_GONE_MS) await this.store(userId, 'offline', p.statusMsg, p.lastActiveTs).catch(() => {});
-      else if (p.state === 'online' && now - p.lastActiveTs > IDLE_MS) await this.store(userId, 'unavailable', p.statusMsg, p.lastActiveTs).catch(() => {});
+      if (now - lastSync > this.timings.offlineAfterMs) await this.store(userId, 'offline', p.statusMsg, p.lastActiveTs).catch(() => {});
+      else if (p.state === 'online' && now - p.lastActiveTs > this.timings.idleAfterMs) await this.store(userId, 'unavailable', p.statusMsg, p.lastActiveTs).catch(() => {});
     }
   }
 }
