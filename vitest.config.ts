@@ -8,5 +8,7 @@ export default defineConfig({
     // Each test file starts its own server processes; two at a time suits a 2-core machine.
     pool: 'forks',
     maxWorkers: 2,
+    // matrix-js-sdk and its Rust crypto log a lot; show console output only for failing tests.
+    silent: 'passed-only',
   },
 });
