@@ -39,14 +39,21 @@ export async function listenAdminSocket(dataDir: string, deps: AdminOpDeps, log:
       handle(line, deps, log).then((reply) => conn.end(JSON.stringify(reply) + '\n'));
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(socketPath, () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(socketPath, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
-  fs.chmodSync(socketPath, 0o600);
+    fs.chmodSync(socketPath, 0o600);
+  } catch (err) {
+    // E.g. a data dir path too long for a unix socket: serving matters more than the CLI channel.
+    log.warn(`admin socket ${socketPath} unavailable (${(err as Error).message}); the CLI cannot reach this server while it runs`);
+    server.close();
+    return { close: async () => {} };
+  }
   return {
     close: () =>
       new Promise<void>((resolve) => {
