@@ -1,13 +1,23 @@
 // matrix-js-sdk clients in Node for tests: real /sync long-polling, optional Rust crypto (WASM, in-memory store).
-import { createClient, ClientEvent, MatrixEventEvent, RoomEvent, type MatrixClient, type MatrixEvent } from 'matrix-js-sdk';
+import { createClient, ClientEvent, MatrixEventEvent, RoomEvent, type ICreateClientOpts, type MatrixClient, type MatrixEvent } from 'matrix-js-sdk';
 import { logger } from 'matrix-js-sdk/lib/logger.js';
 import type { LoggedIn } from './accounts.ts';
 
 // The SDK logs every request at debug level; keep test output readable.
 logger.setLevel('warn');
 
-export async function startSdkClient(baseUrl: string, session: LoggedIn, options: { crypto?: boolean } = {}): Promise<MatrixClient> {
-  const client = createClient({ baseUrl, accessToken: session.accessToken, userId: session.userId, deviceId: session.deviceId });
+export async function startSdkClient(
+  baseUrl: string,
+  session: LoggedIn,
+  options: { crypto?: boolean; cryptoCallbacks?: ICreateClientOpts['cryptoCallbacks'] } = {},
+): Promise<MatrixClient> {
+  const client = createClient({
+    baseUrl,
+    accessToken: session.accessToken,
+    userId: session.userId,
+    deviceId: session.deviceId,
+    cryptoCallbacks: options.cryptoCallbacks,
+  });
   if (options.crypto) await client.initRustCrypto({ useIndexedDB: false });
   const prepared = new Promise<void>((resolve, reject) => {
     const onSync = (state: string) => {
@@ -64,4 +74,13 @@ export async function waitForRoom(client: MatrixClient, roomId: string, timeoutM
 
 export function stopAll(...clients: (MatrixClient | undefined)[]): void {
   for (const c of clients) c?.stopClient();
+}
+
+/** Polls `condition` every 100 ms until it holds; fails with `what` after `timeoutMs`. */
+export async function eventually(what: string, condition: () => Promise<boolean> | boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
