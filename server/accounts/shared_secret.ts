@@ -8,6 +8,7 @@ import type { Clock } from '../clock.ts';
 
 export const SHARED_SECRET_FILE = 'registration_shared_secret';
 const NONCE_LIFETIME_MS = 60_000;
+const MAX_LIVE_NONCES = 1000;
 
 /** Reads <data>/registration_shared_secret, creating it (0600) with 256 random bits if absent. */
 export function loadSharedSecret(dataDir: string): string {
@@ -47,6 +48,8 @@ export class NonceStore {
   }
   issue(): string {
     this.expire();
+    // Anyone may ask for nonces: keep at most a bounded number alive.
+    if (this.nonces.size >= MAX_LIVE_NONCES) this.nonces.delete(this.nonces.keys().next().value!);
     const nonce = randomToken(128);
     this.nonces.set(nonce, this.clock.now() + NONCE_LIFETIME_MS);
     return nonce;

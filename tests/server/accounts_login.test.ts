@@ -1,6 +1,9 @@
 // Login, sessions and tokens through real HTTP, including FluffyChat's exact sequence and matrix-js-sdk.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from 'matrix-js-sdk';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import { request, startServer, type ServerProcess } from '../helpers/server.ts';
 import { expectMatchesSpec } from '../helpers/spec.ts';
 import { createUser, login } from '../helpers/accounts.ts';
@@ -138,6 +141,16 @@ describe('login', () => {
     for (const t of [b, c]) {
       expect((await request(server.url, 'GET', '/_matrix/client/v3/account/whoami', { token: t.accessToken })).body.errcode).toBe('M_UNKNOWN_TOKEN');
     }
+  });
+
+  it('keeps neither access tokens nor passwords in the data dir, only their hashes', async () => {
+    const session = await login(server, 'anna', 'anna-password');
+    const digest = createHash('sha256').update(session.accessToken).digest('base64url');
+    const files = fs.readdirSync(server.dataDir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
+    const onDisk = Buffer.concat(files.map((e) => fs.readFileSync(path.join(e.parentPath, e.name))));
+    expect(onDisk.includes(digest)).toBe(true); // the journal is readable text: the search works
+    expect(onDisk.includes(session.accessToken)).toBe(false);
+    expect(onDisk.includes('anna-password')).toBe(false);
   });
 
   it('works with matrix-js-sdk loginWithPassword and loginRequest', async () => {
