@@ -186,7 +186,7 @@ describe('sections', () => {
     expectMatchesSpec('sync.yaml', '/sync', 'get', 200, s1);
   });
 
-  it('gives transaction_id only on the sender's own copy', async () => {
+  it("gives transaction_id only on the sender's own copy", async () => {
     const roomId = await anna.createRoom({ invite: [ben.userId] });
     await ben.join(roomId);
     const a0 = await anna.sync();
