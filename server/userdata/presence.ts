@@ -28,6 +28,8 @@ export interface UserPresence {
   lastActiveTs: number;
   /** Last sync start; 0 when none since the server started. */
   lastSyncTs: number;
+  /** Set by the user (PUT), not inferred from syncing or idleness; a sync does not override it. */
+  explicit: boolean;
 }
 
 export function isPresenceState(s: unknown): s is PresenceState {
@@ -56,7 +58,7 @@ export class PresenceService {
     this.startedAt = deps.clock.now();
     for (const row of deps.storage.read(listPresence)) {
       if (!isPresenceState(row.state)) continue;
-      this.users.set(row.user_id, { state: row.state, statusMsg: row.status_msg, lastActiveTs: row.last_active_ts, lastSyncTs: 0 });
+      this.users.set(row.user_id, { state: row.state, statusMsg: row.status_msg, lastActiveTs: row.last_active_ts, lastSyncTs: 0, explicit: false });
     }
     this.sweeper = setInterval(() => void this.sweep(), this.timings.sweepMs);
     this.sweeper.unref();
@@ -85,7 +87,7 @@ export class PresenceService {
     const now = this.clock.now();
     const current = this.users.get(userId);
     if (current) current.lastActiveTs = now;
-    await this.store(userId, state, statusMsg, now);
+    await this.store(userId, state, statusMsg, now, state !== 'online');
   }
 
   /** Called by /sync at the start of every request with its set_presence (default online). */
@@ -96,13 +98,16 @@ export class PresenceService {
     if (wanted === 'offline') return;
     const current = this.users.get(userId);
     if (current) current.lastSyncTs = now;
+    // A state the user chose (PUT unavailable, say) is not undone by a client that merely syncs.
+    const inferred = !current || current.state === 'offline' || !current.explicit;
     if (wanted === 'online') {
       if (current) current.lastActiveTs = now;
-      if (current?.state !== 'online') void this.store(userId, 'online', current?.statusMsg ?? null, now).catch(() => {});
-    } else if (wanted === 'unavailable' && current?.state !== 'unavailable') {
-      void this.store(userId, 'unavailable', current?.statusMsg ?? null, current?.lastActiveTs ?? now).catch(() => {});
+      if (current?.state !== 'online' && inferred) this.storeQuietly(userId, 'online', current?.statusMsg ?? null, now, false);
+    } else if (wanted === 'unavailable' && current?.state !== 'unavailable' && inferred) {
+      this.storeQuietly(userId, 'unavailable', current?.statusMsg ?? null, current?.lastActiveTs ?? now, false);
     }
   }
+
 
   /** Marks the user active (sending an event), keeping or making them online. */
   active(userId: string): void {
@@ -114,8 +119,15 @@ export class PresenceService {
     clearInterval(this.sweeper);
   }
 
-  private async store(userId: string, state: PresenceState, statusMsg: string | null, lastActiveTs: number): Promise<void> {
-    const user = this.users.get(userId) ?? { state, statusMsg, lastActiveTs, lastSyncTs: 0 };
+  private storeQuietly(userId: string, state: PresenceState, statusMsg: string | null, lastActiveTs: number, explicit: boolean): void {
+    this.store(userId, state, statusMsg, lastActiveTs, explicit).catch(() => {
+      // Storage closing or failing: presence is best effort; the next sync retries.
+    });
+  }
+
+  private async store(userId: string, state: PresenceState, statusMsg: string | null, lastActiveTs: number, explicit: boolean): Promise<void> {
+    const user = this.users.get(userId) ?? { state, statusMsg, lastActiveTs, lastSyncTs: 0, explicit };
+    user.explicit = explicit;
     user.state = state;
     user.statusMsg = statusMsg;
     user.lastActiveTs = lastActiveTs;
@@ -133,8 +145,8 @@ export class PresenceService {
     for (const [userId, p] of this.users) {
       if (p.state === 'offline') continue;
       const lastSync = p.lastSyncTs || this.startedAt;
-      if (now - lastSync > this.timings.offlineAfterMs) await this.store(userId, 'offline', p.statusMsg, p.lastActiveTs).catch(() => {});
-      else if (p.state === 'online' && now - p.lastActiveTs > this.timings.idleAfterMs) await this.store(userId, 'unavailable', p.statusMsg, p.lastActiveTs).catch(() => {});
+      if (now - lastSync > this.timings.offlineAfterMs) await this.store(userId, 'offline', p.statusMsg, p.lastActiveTs, false).catch(() => {});
+      else if (p.state === 'online' && now - p.lastActiveTs > this.timings.idleAfterMs) await this.store(userId, 'unavailable', p.statusMsg, p.lastActiveTs, false).catch(() => {});
     }
   }
 }

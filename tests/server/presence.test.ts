@@ -75,6 +75,13 @@ describe('presence API and sync', () => {
     // A background client (offline) changes nothing.
     await carol.sync({ extra: '&set_presence=offline' });
     expect((await carol.ok('GET', statusPath(carol))).presence).toBe('unavailable');
+    // A state the user chose with PUT is not undone by a client that merely syncs online.
+    await carol.ok('PUT', statusPath(carol), { presence: 'unavailable', status_msg: 'do not disturb' });
+    await carol.sync({ extra: '&set_presence=online' });
+    await carol.sync();
+    expect(await carol.ok('GET', statusPath(carol))).toMatchObject({ presence: 'unavailable', status_msg: 'do not disturb' });
+    await carol.ok('PUT', statusPath(carol), { presence: 'online' });
+    expect((await carol.ok('GET', statusPath(carol))).presence).toBe('online');
     const bad = await carol.call('GET', '/sync?timeout=0&set_presence=away');
     expect(bad.status).toBe(400);
   });
