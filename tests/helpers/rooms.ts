@@ -77,3 +77,8 @@ export async function newUser(server: ServerLike, localpart: string): Promise<Te
 export function timelineOf(sync: any, roomId: string): any[] {
   return sync.rooms?.join?.[roomId]?.timeline?.events ?? [];
 }
+
+/** Several users at once, typed as a tuple: `const [a, b] = await newUsers(server, ['a', 'b'])`. */
+export async function newUsers<const N extends readonly string[]>(server: ServerLike, names: N): Promise<{ [K in keyof N]: TestUser }> {
+  return (await Promise.all(names.map((n) => newUser(server, n)))) as { [K in keyof N]: TestUser };
+}

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type ServerProcess } from '../helpers/server.ts';
 import { expectMatchesSpec } from '../helpers/spec.ts';
-import { enc, newUser, type TestUser } from '../helpers/rooms.ts';
+import { enc, newUsers, type TestUser } from '../helpers/rooms.ts';
 
 let server: ServerProcess;
 let anna: TestUser;
@@ -13,7 +13,7 @@ let eve: TestUser;
 
 beforeAll(async () => {
   server = await startServer();
-  [anna, ben, cleo, eve] = await Promise.all(['anna', 'ben', 'cleo', 'eve'].map((n) => newUser(server, n)));
+  [anna, ben, cleo, eve] = await newUsers(server, ['anna', 'ben', 'cleo', 'eve']);
 });
 afterAll(async () => {
   await server?.dispose();

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, request, type ServerProcess } from '../helpers/server.ts';
 import { expectMatchesSpec } from '../helpers/spec.ts';
-import { enc, newUser, timelineOf, type TestUser } from '../helpers/rooms.ts';
+import { enc, newUsers, timelineOf, type TestUser } from '../helpers/rooms.ts';
 
 let server: ServerProcess;
 let anna: TestUser;
@@ -14,7 +14,7 @@ let eve: TestUser;
 
 beforeAll(async () => {
   server = await startServer();
-  [anna, ben, cleo, eve] = await Promise.all(['anna', 'ben', 'cleo', 'eve'].map((n) => newUser(server, n)));
+  [anna, ben, cleo, eve] = await newUsers(server, ['anna', 'ben', 'cleo', 'eve']);
 });
 afterAll(async () => {
   await server?.dispose();
