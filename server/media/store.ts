@@ -1,0 +1,141 @@
+// The content store on disk: <data>/media/content/<fan-out>/<mediaId>, thumbnails beside it,
+// uploads in progress in <data>/media/tmp/. Paths are built only from IDs that passed
+// isValidMediaId, so nothing a client sends can point outside this tree.
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { once } from 'node:events';
+import { randomString } from '../ids.ts';
+import { isValidMediaId } from './ids.ts';
+
+export class UploadTooLargeError extends Error {}
+export class UploadInterruptedError extends Error {}
+
+export interface ReceivedFile {
+  tmpPath: string;
+  size: number;
+  sha256: string;
+}
+
+export class MediaStore {
+  readonly root: string;
+  private readonly contentDir: string;
+  private readonly thumbnailDir: string;
+  private readonly tmpDir: string;
+
+  constructor(dataDir: string) {
+    this.root = path.join(dataDir, 'media');
+    this.contentDir = path.join(this.root, 'content');
+    this.thumbnailDir = path.join(this.root, 'thumbnails');
+    this.tmpDir = path.join(this.root, 'tmp');
+    for (const dir of [this.root, this.contentDir, this.thumbnailDir]) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    // Whatever is in tmp/ was cut off by a crash or a kill: no request will ever finish it.
+    fs.rmSync(this.tmpDir, { recursive: true, force: true });
+    fs.mkdirSync(this.tmpDir, { mode: 0o700 });
+  }
+
+  contentPath(mediaId: string): string {
+    return path.join(this.contentDir, fanOut(mediaId), mediaId);
+  }
+
+  thumbnailFolder(mediaId: string): string {
+    return path.join(this.thumbnailDir, fanOut(mediaId), mediaId);
+  }
+
+  newTempPath(): string {
+    return path.join(this.tmpDir, `${randomString(16)}.part`);
+  }
+
+  /**
+   * Streams `source` into a temp file, hashing on the way, never holding more than a chunk in
+   * memory. Past `maxBytes` it stops with UploadTooLargeError; the temp file is gone on any failure.
+   * The source is not destroyed, so the caller can still answer on its socket.
+   */
+  async receive(source: Readable, maxBytes: number): Promise<ReceivedFile> {
+    const tmpPath = this.newTempPath();
+    // flush: the file is fsync'd before 'close', so a committed upload survives a power cut.
+    const out = fs.createWriteStream(tmpPath, { flags: 'wx', mode: 0o600, flush: true, highWaterMark: 1024 * 1024 });
+    const closed = once(out, 'close');
+    closed.catch(() => {}); // a write error is rethrown below, through `failed`
+    const hash = createHash('sha256');
+    let size = 0;
+    let failed: unknown = null;
+    out.on('error', (err) => (failed ??= err));
+    try {
+      for await (const chunk of source.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
+        if (failed) throw failed;
+        size += chunk.length;
+        if (size > maxBytes) throw new UploadTooLargeError(`upload exceeds the limit of ${maxBytes} bytes`);
+        hash.update(chunk);
+        if (!out.write(chunk)) await Promise.race([once(out, 'drain'), closed]);
+      }
+      out.end();
+      await closed;
+      if (failed) throw failed;
+      return { tmpPath, size, sha256: hash.digest('hex') };
+    } catch (err) {
+      out.destroy();
+      await closed.catch(() => {});
+      await fsp.rm(tmpPath, { force: true });
+      if (err instanceof UploadTooLargeError || !source.destroyed || source.readableEnded) throw err;
+      throw new UploadInterruptedError('the client went away during the upload');
+    }
+  }
+
+  /** Moves a received file into place under its ID; durable (file and directories fsync'd) when it resolves. */
+  async commit(tmpPath: string, mediaId: string): Promise<void> {
+    const target = this.contentPath(mediaId);
+    const dir = path.dirname(target);
+    const created = await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
+    await fsp.rename(tmpPath, target);
+    await fsyncDir(dir);
+    if (created) await fsyncDir(this.contentDir);
+  }
+
+  async discard(tmpPath: string): Promise<void> {
+    await fsp.rm(tmpPath, { force: true });
+  }
+
+  /** Removes a media file and its thumbnails; missing files are fine. */
+  async remove(mediaId: string): Promise<void> {
+    await fsp.rm(this.contentPath(mediaId), { force: true });
+    await fsp.rm(this.thumbnailFolder(mediaId), { recursive: true, force: true });
+  }
+
+  /** Bytes used on disk by content and thumbnails. */
+  async diskUsage(): Promise<{ content: number; thumbnails: number }> {
+    return { content: await treeSize(this.contentDir), thumbnails: await treeSize(this.thumbnailDir) };
+  }
+}
+
+function fanOut(mediaId: string): string {
+  if (!isValidMediaId(mediaId)) throw new Error(`refusing to build a path from media ID ${JSON.stringify(mediaId)}`);
+  return mediaId.slice(0, 2);
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  const handle = await fsp.open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function treeSize(dir: string): Promise<number> {
+  let total = 0;
+  let entries: fs.Dirent[];
+  try {
+    entries = await fsp.readdir(dir, { withFileTypes: true });
+  } catch {
+    return 0;
+  }
+  for (const entry of entries) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) total += await treeSize(full);
+    else if (entry.isFile()) total += (await fsp.stat(full)).size;
+  }
+  return total;
+}
