@@ -4,6 +4,7 @@ import { migration as m001 } from './001_meta.ts';
 import { migration as m002 } from './002_accounts.ts';
 import { migration as m003 } from './003_rooms.ts';
 import { migration as m004 } from './004_e2ee.ts';
+import { migration as m005 } from './005_media.ts';
 import { migration as m006 } from './006_userdata.ts';
 
-export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m006];
+export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006];
