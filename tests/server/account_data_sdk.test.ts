@@ -1,7 +1,7 @@
 // Per-user data as matrix-js-sdk (Element's engine) sees it through real /sync long-polling:
 // push rules loaded at start, account data and tags from another device, presence of a room-mate.
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { ClientEvent, type MatrixClient } from 'matrix-js-sdk';
+import { ClientEvent, EventType, type MatrixClient } from 'matrix-js-sdk';
 import { startServer, type ServerProcess } from '../helpers/server.ts';
 import { login } from '../helpers/accounts.ts';
 import { newUser, sharedRoom } from '../helpers/userdata.ts';
@@ -51,9 +51,9 @@ test('account data and a tag set on one device reach the other device', async ()
       if (event.getType() === 'm.direct') resolve();
     }),
   );
-  await laptop.setAccountData('m.direct', { '@bob:test.local': [roomId] } as never);
+  await laptop.setAccountData(EventType.Direct, { '@bob:test.local': [roomId] });
   await changed;
-  expect(phone.getAccountData('m.direct')?.getContent()).toEqual({ '@bob:test.local': [roomId] });
+  expect(phone.getAccountData(EventType.Direct)?.getContent()).toEqual({ '@bob:test.local': [roomId] });
 
   await laptop.setRoomTag(roomId, 'm.favourite', { order: 0.5 });
   await waitFor('the phone sees the favourite tag', () => phone.getRoom(roomId)?.tags['m.favourite']?.order === 0.5);
