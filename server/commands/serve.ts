@@ -14,6 +14,7 @@ export const serveUsage = `  serve [options]      run the homeserver (the defaul
     --open-registration let anyone on the LAN register (off by default)
     --log-level LEVEL   silent | error | warn | info | debug (default info)
     --login-rate-limit BURST:PER_SEC  failed logins allowed per IP and per user (default 5:0.1)
+    --max-upload-mb N   largest file a user may upload, in MiB (default 100)
 `;
 
 export const serve: Command = async (argv) => {
@@ -27,6 +28,7 @@ export const serve: Command = async (argv) => {
       'open-registration': { type: 'boolean' },
       'log-level': { type: 'string' },
       'login-rate-limit': { type: 'string' },
+      'max-upload-mb': { type: 'string' },
     },
     strict: true,
   });
@@ -36,6 +38,10 @@ export const serve: Command = async (argv) => {
   }
   const loginRateLimit = values['login-rate-limit'] === undefined ? undefined : parseRateLimit(values['login-rate-limit']);
   if (loginRateLimit === null) fail(`--login-rate-limit must look like 5:0.1 (burst:per-second), got "${values['login-rate-limit']}"`);
+  const maxUploadMb = values['max-upload-mb'] === undefined ? undefined : Number(values['max-upload-mb']);
+  if (maxUploadMb !== undefined && !(maxUploadMb > 0 && maxUploadMb <= 1024 * 1024)) {
+    fail(`--max-upload-mb must be a positive number of MiB, got "${values['max-upload-mb']}"`);
+  }
   const server = await startHomeserver({
     dataDir: values.data,
     port,
@@ -44,6 +50,7 @@ export const serve: Command = async (argv) => {
     openRegistration: values['open-registration'],
     logLevel: values['log-level'] as LogLevel | undefined,
     loginRateLimit,
+    maxUploadBytes: maxUploadMb === undefined ? undefined : Math.round(maxUploadMb * 1024 * 1024),
   });
   // Handlers go in before the "Listening" line, so a supervisor may signal as soon as it reads it.
   let stopping = false;
