@@ -1,7 +1,8 @@
 // Cross-signing keys and the signatures users upload for their own and others' keys.
 import type { SqlReader, Storage } from '../storage/types.ts';
 import type { JsonObject } from '../http/body.ts';
-import { errors } from '../http/errors.ts';
+import { MatrixError, errors } from '../http/errors.ts';
+import { verifyKeyObjectSignature } from './verify.ts';
 import { isObject } from '../http/validate.ts';
 import * as repo from '../storage/repos/device_keys.ts';
 import type { CrossSigningUsage } from '../storage/repos/device_keys.ts';
@@ -51,8 +52,15 @@ export async function uploadCrossSigningKeys(storage: Storage, userId: string, b
   }
   if (!parsed.length) return false;
   return storage.write((db) => {
-    const hasMaster = parsed.some((p) => p.usage === 'master') || repo.getCrossSigningKey(db, userId, 'master');
-    if (!hasMaster) throw errors.invalidParam('upload a master key before (or with) the other cross-signing keys');
+    const master = parsed.find((p) => p.usage === 'master')?.publicKey ?? repo.getCrossSigningKey(db, userId, 'master')?.public_key;
+    if (!master) throw errors.invalidParam('upload a master key before (or with) the other cross-signing keys');
+    for (const p of parsed) {
+      if (p.usage === 'master') continue;
+      const signature = signatureBy(p.key, userId, `ed25519:${master}`);
+      if (!signature || !verifyKeyObjectSignature(p.key, master, signature)) {
+        throw new MatrixError(400, 'M_INVALID_SIGNATURE', `the ${p.usage} key must be signed by the master key`);
+      }
+    }
     for (const p of parsed) repo.putCrossSigningKey(db, userId, p.usage, p.publicKey, JSON.stringify(p.key));
     repo.recordDeviceListChange(db, userId);
     return true;
@@ -86,10 +94,8 @@ export async function uploadSignatures(storage: Storage, uploader: string, body:
           fail(targetUser, keyId, 'M_INVALID_PARAM', 'expected a signed key object');
           continue;
         }
-        const known =
-          repo.getDeviceKeys(db, targetUser, keyId) !== undefined ||
-          (['master', 'self_signing', 'user_signing'] as const).some((u) => repo.getCrossSigningKey(db, targetUser, u)?.public_key === keyId);
-        if (!known) {
+        const stored = storedKey(db, targetUser, keyId);
+        if (!stored) {
           fail(targetUser, keyId, 'M_NOT_FOUND', 'unknown key');
           continue;
         }
@@ -98,15 +104,54 @@ export async function uploadSignatures(storage: Storage, uploader: string, body:
           fail(targetUser, keyId, 'M_INVALID_SIGNATURE', 'no signature by the uploader');
           continue;
         }
+        // Each signature must verify, by one of the uploader's own keys, over the key as the server stores it.
+        const valid: [string, string][] = [];
         for (const [signerKeyId, signature] of Object.entries(mine)) {
-          if (typeof signature !== 'string') continue;
-          repo.putSignature(db, targetUser, keyId, uploader, signerKeyId, signature);
+          const signerKey = typeof signature === 'string' ? signingKeyOf(db, uploader, signerKeyId) : null;
+          if (!signerKey || !verifyKeyObjectSignature(stored, signerKey, signature as string)) {
+            fail(targetUser, keyId, 'M_INVALID_SIGNATURE', `invalid signature by ${signerKeyId}`);
+            valid.length = 0;
+            break;
+          }
+          valid.push([signerKeyId, signature as string]);
         }
-        touched.add(targetUser);
+        for (const [signerKeyId, signature] of valid) repo.putSignature(db, targetUser, keyId, uploader, signerKeyId, signature);
+        if (valid.length) touched.add(targetUser);
       }
     }
     for (const user of touched) repo.recordDeviceListChange(db, user);
     return [...touched];
   });
   return { failures, signedUsers };
+}
+
+function signatureBy(key: JsonObject, userId: string, keyId: string): string | null {
+  const sigs = isObject(key.signatures) ? key.signatures[userId] : undefined;
+  const sig = isObject(sigs) ? sigs[keyId] : undefined;
+  return typeof sig === 'string' ? sig : null;
+}
+
+/** A user's device or cross-signing key object, by device ID or cross-signing public key. */
+function storedKey(db: SqlReader, userId: string, keyId: string): JsonObject | null {
+  const device = repo.getDeviceKeys(db, userId, keyId);
+  if (device !== undefined) return JSON.parse(device) as JsonObject;
+  for (const usage of ['master', 'self_signing', 'user_signing'] as const) {
+    const key = repo.getCrossSigningKey(db, userId, usage);
+    if (key?.public_key === keyId) return JSON.parse(key.json) as JsonObject;
+  }
+  return null;
+}
+
+/** The public key behind "ed25519:<device ID or cross-signing public key>" of one of the user's keys. */
+function signingKeyOf(db: SqlReader, userId: string, signerKeyId: string): string | null {
+  if (!signerKeyId.startsWith('ed25519:')) return null;
+  const id = signerKeyId.slice('ed25519:'.length);
+  for (const usage of ['master', 'self_signing', 'user_signing'] as const) {
+    if (repo.getCrossSigningKey(db, userId, usage)?.public_key === id) return id;
+  }
+  const device = repo.getDeviceKeys(db, userId, id);
+  if (device === undefined) return null;
+  const keys = (JSON.parse(device) as JsonObject).keys;
+  const ed = isObject(keys) ? keys[signerKeyId] : undefined;
+  return typeof ed === 'string' ? ed : null;
 }

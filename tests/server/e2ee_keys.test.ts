@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request, startServer, type ServerProcess } from '../helpers/server.ts';
 import { createUser, login } from '../helpers/accounts.ts';
 import { expectMatchesSpec } from '../helpers/spec.ts';
+import { newKeyPair } from '../helpers/ed25519.ts';
 
 let server: ServerProcess;
 beforeAll(async () => {
@@ -36,6 +37,10 @@ function oneTimeKeys(s: Session, count: number, offset = 0) {
   }
   return keys;
 }
+
+/** The signature a signed key object carries from one key. */
+const sigOf = (signed: { signatures?: unknown }, userId: string, keyId: string): string =>
+  (signed.signatures as Record<string, Record<string, string>>)[userId]![keyId]!;
 
 const fallbackKey = (s: Session, id = 'FB1') => ({
   [`signed_curve25519:${id}`]: { key: `fallback-${s.deviceId}-${id}`, fallback: true, signatures: { [s.userId]: { [`ed25519:${s.deviceId}`]: 'fs' } } },
@@ -115,28 +120,38 @@ describe('keys/query, cross-signing and signatures', () => {
     const anna = await login(server, 'anna', 'anna-password');
     const ben = await login(server, 'ben', 'ben-password');
     await call(anna, 'PUT', `/devices/${anna.deviceId}`, { display_name: "Anna's phone" });
-    expect((await call(anna, 'POST', '/keys/upload', { device_keys: deviceKeys(anna) })).status).toBe(200);
+    const deviceKey = newKeyPair();
+    const annaDeviceKeys = deviceKey.signObject(
+      { ...deviceKeys(anna), keys: { [`curve25519:${anna.deviceId}`]: 'curve', [`ed25519:${anna.deviceId}`]: deviceKey.publicKey }, signatures: {} },
+      anna.userId,
+      `ed25519:${anna.deviceId}`,
+    );
+    expect((await call(anna, 'POST', '/keys/upload', { device_keys: annaDeviceKeys })).status).toBe(200);
 
-    const master = { user_id: anna.userId, usage: ['master'], keys: { 'ed25519:MASTERPUB': 'MASTERPUB' } };
-    const selfSigning = {
-      user_id: anna.userId,
-      usage: ['self_signing'],
-      keys: { 'ed25519:SELFPUB': 'SELFPUB' },
-      signatures: { [anna.userId]: { 'ed25519:MASTERPUB': 'master-signs-self' } },
-    };
-    const userSigning = {
-      user_id: anna.userId,
-      usage: ['user_signing'],
-      keys: { 'ed25519:USERPUB': 'USERPUB' },
-      signatures: { [anna.userId]: { 'ed25519:MASTERPUB': 'master-signs-user' } },
-    };
+    const masterKey = newKeyPair();
+    const selfKey = newKeyPair();
+    const userKey = newKeyPair();
+    const M = `ed25519:${masterKey.publicKey}`;
+    const master = { user_id: anna.userId, usage: ['master'], keys: { [M]: masterKey.publicKey } };
+    const selfSigning = masterKey.signObject({ user_id: anna.userId, usage: ['self_signing'], keys: { [`ed25519:${selfKey.publicKey}`]: selfKey.publicKey } }, anna.userId, M);
+    const userSigning = masterKey.signObject({ user_id: anna.userId, usage: ['user_signing'], keys: { [`ed25519:${userKey.publicKey}`]: userKey.publicKey } }, anna.userId, M);
+
+    // Sub-keys not signed by the master key are refused.
+    const forged = await call(anna, 'POST', '/keys/device_signing/upload', {
+      master_key: master,
+      self_signing_key: newKeyPair().signObject({ ...selfSigning, signatures: {} }, anna.userId, M),
+    });
+    expect(forged.status).toBe(400);
+    expect(forged.body.errcode).toBe('M_INVALID_SIGNATURE');
+
     // The first upload needs no UIA (MSC3967).
     const first = await call(anna, 'POST', '/keys/device_signing/upload', { master_key: master, self_signing_key: selfSigning, user_signing_key: userSigning });
     expect(first.status).toBe(200);
     expect(first.body).toEqual({});
 
     // Replacing them does: 401 with the password flow, then a wrong password, then success.
-    const replacement = { master_key: { ...master, keys: { 'ed25519:MASTER2': 'MASTER2' } } };
+    const other = newKeyPair();
+    const replacement = { master_key: { ...master, keys: { [`ed25519:${other.publicKey}`]: other.publicKey } } };
     const challenge = await call(anna, 'POST', '/keys/device_signing/upload', replacement);
     expect(challenge.status).toBe(401);
     expect(challenge.body.flows).toEqual([{ stages: ['m.login.password'] }]);
@@ -154,35 +169,42 @@ describe('keys/query, cross-signing and signatures', () => {
     });
     expect(ok.status).toBe(200);
 
-    // Put the original master key back (with UIA) so the signature test below has stable IDs.
+    // Put the original master key back (with UIA) for the signature checks below.
     const c2 = await call(anna, 'POST', '/keys/device_signing/upload', { master_key: master });
     await call(anna, 'POST', '/keys/device_signing/upload', {
       master_key: master,
       auth: { type: 'm.login.password', identifier, password: 'anna-password', session: c2.body.session },
     });
 
-    // Anna's self-signing key signs her device; an unknown key is a failure, not an error.
-    const signedDevice = { ...deviceKeys(anna), signatures: { [anna.userId]: { 'ed25519:SELFPUB': 'self-signs-device' } } };
+    // Anna's self-signing key signs her device; an unknown key and a forged signature are failures, not errors.
+    const S = `ed25519:${selfKey.publicKey}`;
+    const signedDevice = selfKey.signObject({ ...annaDeviceKeys, signatures: {} }, anna.userId, S);
+    const forgedDevice = { ...annaDeviceKeys, signatures: { [anna.userId]: { [S]: sigOf(signedDevice, anna.userId, S).replace(/^./, (c: string) => (c === 'A' ? 'B' : 'A')) } } };
     const sigs = await call(anna, 'POST', '/keys/signatures/upload', {
       [anna.userId]: { [anna.deviceId]: signedDevice, NOSUCHDEVICE: signedDevice },
     });
     expect(sigs.status).toBe(200);
     expectMatchesSpec('cross_signing.yaml', '/keys/signatures/upload', 'post', 200, sigs.body);
     expect(Object.keys(sigs.body.failures[anna.userId])).toEqual(['NOSUCHDEVICE']);
+    const bad = await call(anna, 'POST', '/keys/signatures/upload', { [anna.userId]: { [anna.deviceId]: forgedDevice } });
+    expect(bad.body.failures[anna.userId][anna.deviceId].errcode).toBe('M_INVALID_SIGNATURE');
 
     const asBen = await call(ben, 'POST', '/keys/query', { device_keys: { [anna.userId]: [] }, timeout: 10000 });
     expect(asBen.status).toBe(200);
     expectMatchesSpec('keys.yaml', '/keys/query', 'post', 200, asBen.body);
     const annaDevice = asBen.body.device_keys[anna.userId][anna.deviceId];
-    expect(annaDevice.signatures[anna.userId]).toEqual({ [`ed25519:${anna.deviceId}`]: `sig-${anna.deviceId}`, 'ed25519:SELFPUB': 'self-signs-device' });
+    expect(annaDevice.signatures[anna.userId]).toEqual({
+      [`ed25519:${anna.deviceId}`]: sigOf(annaDeviceKeys, anna.userId, `ed25519:${anna.deviceId}`),
+      [S]: sigOf(signedDevice, anna.userId, S),
+    });
     expect(annaDevice.unsigned.device_display_name).toBe("Anna's phone");
-    expect(asBen.body.master_keys[anna.userId].keys).toEqual({ 'ed25519:MASTERPUB': 'MASTERPUB' });
-    expect(asBen.body.self_signing_keys[anna.userId].keys).toEqual({ 'ed25519:SELFPUB': 'SELFPUB' });
+    expect(asBen.body.master_keys[anna.userId].keys).toEqual(master.keys);
+    expect(asBen.body.self_signing_keys[anna.userId].keys).toEqual(selfSigning.keys);
     expect(asBen.body.user_signing_keys).toEqual({});
     expect(asBen.body.failures).toEqual({});
 
     const asAnna = await call(anna, 'POST', '/keys/query', { device_keys: { [anna.userId]: [anna.deviceId] } });
-    expect(asAnna.body.user_signing_keys[anna.userId].keys).toEqual({ 'ed25519:USERPUB': 'USERPUB' });
+    expect(asAnna.body.user_signing_keys[anna.userId].keys).toEqual(userSigning.keys);
   });
 
   it('forgets a deleted device\'s keys', async () => {
