@@ -60,7 +60,8 @@ describe('to-device messages', () => {
       await anna.ok('PUT', `/sendToDevice/m.test/txn${i}`, { messages: { [ben.userId]: { [benDevice]: { seq: i } } } });
     }
     // A retried request with a used txn ID sends nothing again.
-    await anna.ok('PUT', '/sendToDevice/m.test/txn0', { messages: { [ben.userId]: { [benDevice]: { seq: 'duplicate' } } } });
+    const retried = await anna.ok('PUT', '/sendToDevice/m.test/txn0', { messages: { [ben.userId]: { [benDevice]: { seq: 'duplicate' } } } });
+    expectMatchesSpec('to_device.yaml', '/sendToDevice/{eventType}/{txnId}', 'put', 200, retried);
 
     const seen: unknown[] = [];
     let since = start;
