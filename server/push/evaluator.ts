@@ -7,8 +7,8 @@ import { RULE_KINDS, type PushAction, type PushCondition, type PushRule, type Ru
 /** What evaluation needs to know about the room and the member, beyond the event. */
 export interface EvaluationContext {
   userId: string;
-  /** The member's display name in the room (contains_display_name). */
-  displayName: string | null;
+  /** The member's display name in the room (contains_display_name); looked up only when a rule asks. */
+  displayName(): string | null;
   /** Joined members now. */
   memberCount: number;
   /** The sender's power level and the room's `notifications` levels (power levels content). */
@@ -86,8 +86,9 @@ export function conditionMatches(c: PushCondition, event: JsonObject, ctx: Evalu
     }
     case 'contains_display_name': {
       const body = valueAt(event, 'content.body');
-      if (typeof body !== 'string' || !ctx.displayName) return false;
-      const literal = ctx.displayName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      const displayName = typeof body === 'string' ? ctx.displayName() : null;
+      if (typeof body !== 'string' || !displayName) return false;
+      const literal = displayName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
       return new RegExp(`(?:^|[^${WORD}])${literal}(?:[^${WORD}]|$)`, 'i').test(body);
     }
     case 'room_member_count':

@@ -61,10 +61,12 @@ export class NotificationService {
     const senderPowerLevel = userLevel(powerLevels, persisted.sender);
     for (const userId of members) {
       if (userId === persisted.sender) continue;
-      const member = state.content('m.room.member', userId);
       const actions = evaluate(this.pushRules.ruleset(userId), event, {
         userId,
-        displayName: typeof member?.displayname === 'string' ? member.displayname : null,
+        displayName: () => {
+          const member = state.content('m.room.member', userId);
+          return typeof member?.displayname === 'string' ? member.displayname : null;
+        },
         memberCount: members.length,
         senderPowerLevel,
         notificationLevels: powerLevels.notifications,

@@ -210,6 +210,35 @@ describe('unread counts', () => {
     expect(counts(await eli.sync(), dm)).toEqual({ notification_count: 2, highlight_count: 1 });
   });
 
+  test('user rules: a content glob at word boundaries, a display-name override, a sender rule, member counts', async () => {
+    const ivy = await newUser(server, 'ivy');
+    const jo = await newUser(server, 'jo');
+    const kit = await newUser(server, 'kit');
+    const roomId = await sharedRoom(ivy, [jo, kit]);
+    await jo.ok('PUT', `/profile/${enc(jo.userId)}/displayname`, { displayname: 'Jo Anne' });
+    const highlight = ['notify', { set_tweak: 'highlight' }];
+    await jo.ok('PUT', '/pushrules/global/content/cakes', { pattern: 'ca?e*', actions: highlight });
+    await jo.ok('PUT', '/pushrules/global/override/myname', { conditions: [{ kind: 'contains_display_name' }], actions: highlight });
+    await jo.ok('PUT', '/pushrules/global/override/small', { conditions: [{ kind: 'room_member_count', is: '<3' }, { kind: 'event_match', key: 'content.body', pattern: 'small' }], actions: highlight });
+    await jo.ok('PUT', `/pushrules/global/sender/${enc(kit.userId)}`, { actions: [] });
+    await jo.sync();
+
+    const counted = async () => (await jo.sync()).rooms.join[roomId]?.unread_notifications;
+    await ivy.text(roomId, 'Cakes for tea!');
+    expect(await counted()).toEqual({ notification_count: 1, highlight_count: 1 });
+    await ivy.text(roomId, 'pancakes'); // "ca?e*" must start at a word boundary
+    expect(await counted()).toEqual({ notification_count: 2, highlight_count: 1 });
+    await ivy.text(roomId, 'ask jo anne, please');
+    expect(await counted()).toEqual({ notification_count: 3, highlight_count: 2 });
+    await ivy.text(roomId, 'small room?'); // three members: the member-count rule does not match
+    expect(await counted()).toEqual({ notification_count: 4, highlight_count: 2 });
+    await kit.text(roomId, 'cake from kit'); // the sender rule comes after content rules
+    expect(await counted()).toEqual({ notification_count: 5, highlight_count: 3 });
+    await jo.ok('PUT', '/pushrules/global/content/cakes/enabled', { enabled: false });
+    await kit.text(roomId, 'more cake from kit'); // now the sender rule silences Kit
+    expect(await counted()).toEqual({ notification_count: 5, highlight_count: 3 });
+  });
+
   test('threaded counts when the filter asks for unread_thread_notifications; a thread receipt clears only its thread', async () => {
     const fay = await newUser(server, 'fay');
     const gus = await newUser(server, 'gus');
