@@ -6,6 +6,7 @@ import { ProfileService } from './profiles.ts';
 import { RegistrationTokenService } from './registration_tokens.ts';
 import { UiaService } from './uia.ts';
 import { errors } from '../http/errors.ts';
+import type { Logger } from '../log.ts';
 
 export interface AccountServices {
   accounts: AccountService;
@@ -14,9 +15,9 @@ export interface AccountServices {
   uia: UiaService;
 }
 
-export function createAccountServices(deps: { storage: Storage; clock: Clock; serverName: string }): AccountServices {
+export function createAccountServices(deps: { storage: Storage; clock: Clock; serverName: string; log?: Logger }): AccountServices {
   const accounts = new AccountService(deps);
-  const profiles = new ProfileService(deps.storage);
+  const profiles = new ProfileService(deps.storage, deps.log);
   const registrationTokens = new RegistrationTokenService(deps.storage, deps.clock);
   const uia = new UiaService(deps.clock);
 

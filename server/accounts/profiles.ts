@@ -3,6 +3,7 @@
 import type { Storage } from '../storage/types.ts';
 import * as users from '../storage/repos/users.ts';
 import { accountErrors } from './errors.ts';
+import type { Logger } from '../log.ts';
 
 export interface Profile {
   displayname: string | null;
@@ -14,9 +15,11 @@ export type ProfileListener = (userId: string, profile: Profile, previous: Profi
 export class ProfileService {
   private readonly storage: Storage;
   private readonly listeners: ProfileListener[] = [];
+  private readonly log: Logger | undefined;
 
-  constructor(storage: Storage) {
+  constructor(storage: Storage, log?: Logger) {
     this.storage = storage;
+    this.log = log;
   }
 
   /** Runs after every change, once it is durable. */
@@ -49,6 +52,13 @@ export class ProfileService {
       return { previous, profile: { ...previous, ...change } };
     });
     if (result.previous.displayname === result.profile.displayname && result.previous.avatar_url === result.profile.avatar_url) return;
-    for (const listener of this.listeners) await listener(userId, result.profile, result.previous);
+    // The change is already durable: a failing listener is logged, not reported to the client as a failure.
+    for (const listener of this.listeners) {
+      try {
+        await listener(userId, result.profile, result.previous);
+      } catch (err) {
+        this.log?.error(`profile listener failed for ${userId}`, err);
+      }
+    }
   }
 }

@@ -139,8 +139,8 @@ export class AccountService {
       if (!user) throw accountErrors.userNotFound();
       if (user.deactivated) throw accountErrors.userDeactivated();
       if (devices.getDevice(db, userId, deviceId)) {
+        // Spec: initial_device_display_name is ignored for a known device.
         tokens.deleteDeviceTokens(db, userId, deviceId);
-        if (displayName !== null) devices.setDeviceDisplayName(db, userId, deviceId, displayName);
       } else {
         devices.insertDevice(db, { userId, deviceId, displayName, createdTs: now });
       }

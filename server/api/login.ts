@@ -9,8 +9,8 @@ import { accountErrors } from '../accounts/errors.ts';
 import { checkDeviceId, checkDisplayName, optObject, optString } from '../accounts/fields.ts';
 
 export function register(routes: RouteTable, ctx: ServerContext): void {
-  const perIp = new RateLimiter(ctx.config.loginRateLimit, ctx.clock);
-  const perUser = new RateLimiter(ctx.config.loginRateLimit, ctx.clock);
+  const perIp = new RateLimiter(ctx.config.loginRateLimit);
+  const perUser = new RateLimiter(ctx.config.loginRateLimit);
 
   routes.get(clientPath('/login'), () => ({ flows: [{ type: 'm.login.password' }] }), { auth: 'none' });
 

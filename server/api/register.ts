@@ -12,7 +12,7 @@ import { randomString } from '../ids.ts';
 export function register(routes: RouteTable, ctx: ServerContext): void {
   const { accounts, registrationTokens } = ctx;
   // Guessing tokens costs the same as guessing passwords.
-  const tokenChecks = new RateLimiter(ctx.config.loginRateLimit, ctx.clock);
+  const tokenChecks = new RateLimiter(ctx.config.loginRateLimit);
 
   /** The flows open right now: dummy with --open-registration, a token while the host has one. */
   const currentFlows = (): string[][] => {

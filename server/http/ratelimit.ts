@@ -2,6 +2,10 @@
 import { errors } from './errors.ts';
 import type { Clock } from '../clock.ts';
 
+// Buckets refill by elapsed time, so they use a monotonic clock: a wall-clock jump (NTP, a
+// suspended laptop) must neither lock people out nor hand out free attempts.
+const monotonic: Clock = { now: () => performance.now() };
+
 export interface RateLimit {
   /** Requests allowed at once. */
   burst: number;
@@ -19,7 +23,7 @@ export class RateLimiter {
   private readonly limit: RateLimit;
   private readonly clock: Clock;
 
-  constructor(limit: RateLimit, clock: Clock) {
+  constructor(limit: RateLimit, clock: Clock = monotonic) {
     this.limit = limit;
     this.clock = clock;
   }
