@@ -42,8 +42,6 @@ export const serve: Command = async (argv) => {
   if (maxUploadMb !== undefined && !(maxUploadMb > 0 && maxUploadMb <= 1024 * 1024)) {
     fail(`--max-upload-mb must be a positive number of MiB, got "${values['max-upload-mb']}"`);
   }
-  const loginRateLimit = values['login-rate-limit'] === undefined ? undefined : parseRateLimit(values['login-rate-limit']);
-  if (loginRateLimit === null) fail(`--login-rate-limit must look like 5:0.1 (burst:per-second), got "${values['login-rate-limit']}"`);
   const server = await startHomeserver({
     dataDir: values.data,
     port,
