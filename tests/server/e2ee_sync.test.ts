@@ -60,8 +60,8 @@ describe('to-device messages', () => {
       await anna.ok('PUT', `/sendToDevice/m.test/txn${i}`, { messages: { [ben.userId]: { [benDevice]: { seq: i } } } });
     }
     // A retried request with a used txn ID sends nothing again.
-    const retried = await anna.ok('PUT', '/sendToDevice/m.test/txn0', { messages: { [ben.userId]: { [benDevice]: { seq: 'duplicate' } } } });
-    expectMatchesSpec('to_device.yaml', '/sendToDevice/{eventType}/{txnId}', 'put', 200, retried);
+    const resent = await anna.ok('PUT', '/sendToDevice/m.test/txn0', { messages: { [ben.userId]: { [benDevice]: { seq: 'duplicate' } } } });
+    expectMatchesSpec('to_device.yaml', '/sendToDevice/{eventType}/{txnId}', 'put', 200, resent);
 
     const seqs = (res: any) => res.to_device.events.map((e: any) => e.content.seq);
     const range = (from: number, n: number) => Array.from({ length: n }, (_, i) => from + i);
