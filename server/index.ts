@@ -47,7 +47,7 @@ export async function startHomeserver(
 
   const storage = await openStorage({ dir: config.dataDir, migrations: MIGRATIONS, log });
   await pinServerName(storage, config.serverName, log);
-  const accountServices = createAccountServices({ storage, clock: systemClock, serverName: config.serverName, log });
+  const accountServices = createAccountServices({ storage, clock: systemClock, serverName: config.serverName, log, passwordRateLimit: config.loginRateLimit });
   const ctx: ServerContext = { config, log, storage, clock: systemClock, ...accountServices };
   const { app } = createApp(ctx, createAuthenticator(accountServices.accounts));
 

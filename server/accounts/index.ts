@@ -7,6 +7,7 @@ import { RegistrationTokenService } from './registration_tokens.ts';
 import { UiaService } from './uia.ts';
 import { errors } from '../http/errors.ts';
 import type { Logger } from '../log.ts';
+import { RateLimiter, type RateLimit } from '../http/ratelimit.ts';
 
 export interface AccountServices {
   accounts: AccountService;
@@ -15,13 +16,21 @@ export interface AccountServices {
   uia: UiaService;
 }
 
-export function createAccountServices(deps: { storage: Storage; clock: Clock; serverName: string; log?: Logger }): AccountServices {
+export function createAccountServices(deps: {
+  storage: Storage;
+  clock: Clock;
+  serverName: string;
+  log?: Logger;
+  /** Failed password checks allowed per user in UIA (a stolen token must not become a password oracle). */
+  passwordRateLimit?: RateLimit;
+}): AccountServices {
   const accounts = new AccountService(deps);
   const profiles = new ProfileService(deps.storage, deps.log);
   const registrationTokens = new RegistrationTokenService(deps.storage, deps.clock);
   const uia = new UiaService(deps.clock);
 
   uia.registerStage('m.login.dummy', async () => true);
+  const passwordFailures = new RateLimiter(deps.passwordRateLimit ?? { burst: 5, perSecond: 0.1 });
   uia.registerStage('m.login.password', async (auth, session) => {
     if (!session.userId) return false;
     const identifier = auth.identifier as Record<string, unknown> | undefined;
@@ -30,7 +39,9 @@ export function createAccountServices(deps: { storage: Storage; clock: Clock; se
       throw errors.forbidden('You can only authenticate as yourself');
     }
     if (typeof auth.password !== 'string') throw errors.missingParam('auth.password is required');
+    passwordFailures.take(session.userId);
     if (!(await accounts.checkPassword(session.userId, auth.password))) throw errors.forbidden('Invalid password');
+    passwordFailures.refund(session.userId);
     return true;
   });
   uia.registerStage('m.login.registration_token', async (auth) => {

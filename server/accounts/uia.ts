@@ -90,7 +90,8 @@ export class UiaService {
       try {
         result = await this.stages.get(type)!(dict, session);
       } catch (err) {
-        if (err instanceof MatrixError && !(err instanceof UiaChallenge)) {
+        // A stage's refusal becomes a challenge with its errcode; rate limiting stays a 429.
+        if (err instanceof MatrixError && !(err instanceof UiaChallenge) && err.status !== 429) {
           throw this.challenge(session, request, { errcode: err.errcode, error: err.message });
         }
         throw err;

@@ -211,4 +211,19 @@ describe('login rate limit', () => {
     // The bucket holds just one attempt now; each success gives its attempt back.
     for (let i = 0; i < 5; i++) expect((await attempt('carl-password')).status).toBe(200);
   });
+
+  it('limits wrong passwords in user-interactive auth too, with a 429', async () => {
+    await createUser(limited, 'dora', 'dora-password');
+    const dora = await request(limited.url, 'POST', LOGIN, { body: { type: 'm.login.password', user: 'dora', password: 'dora-password' } });
+    const token = dora.body.access_token as string;
+    const auth = (password: string) => ({ type: 'm.login.password', identifier: { type: 'm.id.user', user: 'dora' }, password });
+    const del = (password: string) => request(limited.url, 'DELETE', `/_matrix/client/v3/devices/${dora.body.device_id}`, { token, body: { auth: auth(password) } });
+    expect((await del('wrong-1')).status).toBe(401);
+    expect((await del('wrong-2')).status).toBe(401);
+    const limitedRes = await del('dora-password');
+    expect(limitedRes.status).toBe(429);
+    expect(limitedRes.body.errcode).toBe('M_LIMIT_EXCEEDED');
+    expect(limitedRes.body.retry_after_ms).toBeGreaterThan(0);
+    expect((await request(limited.url, 'GET', '/_matrix/client/v3/account/whoami', { token })).status).toBe(200);
+  });
 });
