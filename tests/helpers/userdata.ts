@@ -77,3 +77,17 @@ export async function sharedRoom(owner: TestUser, others: TestUser[], body: Reco
 }
 
 export const enc = encodeURIComponent;
+
+/**
+ * Long-polls until `found(body)` holds (other changes, e.g. presence, may wake a poll first);
+ * returns that response. Fails after `timeoutMs`.
+ */
+export async function syncUntil(user: TestUser, found: (body: any) => boolean, options: { timeoutMs?: number; extra?: string; filter?: unknown } = {}): Promise<any> {
+  const deadline = Date.now() + (options.timeoutMs ?? 20_000);
+  for (;;) {
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) throw new Error(`${user.userId}: sync never returned what was expected`);
+    const body = await user.sync({ timeout: Math.min(remaining, 10_000), extra: options.extra, filter: options.filter });
+    if (found(body)) return body;
+  }
+}

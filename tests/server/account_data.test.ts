@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { request, startServer, type ServerProcess } from '../helpers/server.ts';
 import { expectMatchesSpec } from '../helpers/spec.ts';
-import { enc, newUser, sharedRoom, TestUser } from '../helpers/userdata.ts';
+import { enc, newUser, sharedRoom, syncUntil, TestUser } from '../helpers/userdata.ts';
 
 let server: ServerProcess;
 let alice: TestUser;
@@ -142,7 +142,7 @@ describe('account data in /sync', () => {
   test('a PUT wakes a waiting long-poll with the change', async () => {
     const dave = await newUser(server, 'dave');
     await dave.sync();
-    const waiting = dave.sync({ timeout: 20_000 });
+    const waiting = syncUntil(dave, (body) => body.account_data.events.length > 0);
     await new Promise((r) => setTimeout(r, 200));
     await dave.ok('PUT', global(dave, 'org.example.wake'), { w: 1 });
     const body = await waiting;

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startServer, type ServerProcess } from '../helpers/server.ts';
 import { expectMatchesSpec } from '../helpers/spec.ts';
-import { enc, newUser, sharedRoom, type TestUser } from '../helpers/userdata.ts';
+import { enc, newUser, sharedRoom, syncUntil, type TestUser } from '../helpers/userdata.ts';
 
 const presenceOf = (sync: any, userId: string) => sync.presence.events.filter((e: any) => e.sender === userId).map((e: any) => e.content);
 const statusPath = (u: TestUser, of = u) => `/presence/${enc(of.userId)}/status`;
@@ -49,7 +49,7 @@ describe('presence API and sync', () => {
   test('changes reach users sharing a room (live), never others', async () => {
     await bob.sync({ extra: '&set_presence=offline' });
     await outsider.sync({ extra: '&set_presence=offline' });
-    const waiting = bob.sync({ timeout: 20_000, extra: '&set_presence=offline' });
+    const waiting = syncUntil(bob, (body) => presenceOf(body, alice.userId).some((c: any) => c.status_msg === 'back'), { extra: '&set_presence=offline' });
     await new Promise((r) => setTimeout(r, 200));
     await alice.ok('PUT', statusPath(alice), { presence: 'online', status_msg: 'back' });
     const body = await waiting;

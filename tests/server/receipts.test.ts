@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startServer, type ServerProcess } from '../helpers/server.ts';
 import { expectMatchesSpec } from '../helpers/spec.ts';
-import { enc, newUser, sharedRoom, type TestUser } from '../helpers/userdata.ts';
+import { enc, newUser, sharedRoom, syncUntil, type TestUser } from '../helpers/userdata.ts';
 
 let server: ServerProcess;
 let alice: TestUser;
@@ -26,7 +26,7 @@ describe('POST /rooms/{roomId}/receipt', () => {
   test('an m.read receipt reaches the other member, live', async () => {
     const eventId = await alice.text(roomId, 'read me');
     await alice.sync();
-    const waiting = alice.sync({ timeout: 20_000 });
+    const waiting = syncUntil(alice, (body) => receiptsIn(body, roomId).length > 0);
     await new Promise((r) => setTimeout(r, 200));
     const res = await bob.ok('POST', `/rooms/${enc(roomId)}/receipt/m.read/${enc(eventId)}`, {});
     expectMatchesSpec('receipts.yaml', '/rooms/{roomId}/receipt/{receiptType}/{eventId}', 'post', 200, res);

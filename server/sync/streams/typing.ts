@@ -17,16 +17,14 @@ export class TypingStream implements StreamProvider {
     return this.userData.typing.latest();
   }
 
+  /** Also used for a token from before a restart (its position is above the latest): then
+   * "nobody is typing" is sent too, clearing what the client saw before the restart. */
   completeSync(req: SyncRequest, res: SyncResponse): void {
-    for (const roomId of req.joinedRoomIds) this.emit(req, res, roomId, false);
+    for (const roomId of req.joinedRoomIds) this.emit(req, res, roomId, req.since !== null);
   }
 
   incrementalSync(req: SyncRequest, res: SyncResponse, from: number, to: number): void {
-    if (from > this.latest()) {
-      // A token from before a restart: send everything current, including "nobody" where needed.
-      for (const roomId of req.joinedRoomIds) this.emit(req, res, roomId, true);
-      return;
-    }
+    if (from > this.latest()) return this.completeSync(req, res);
     const joined = new Set(req.joinedRoomIds);
     const newly = new Set(req.newlyJoinedRoomIds);
     for (const roomId of this.userData.typing.changedRooms(from, to)) if (joined.has(roomId) && !newly.has(roomId)) this.emit(req, res, roomId, true);
