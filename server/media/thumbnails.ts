@@ -110,9 +110,9 @@ export class Thumbnailer {
     const source = this.store.contentPath(mediaId);
     let meta: Metadata;
     try {
-      meta = await sharp(source).metadata();
-    } catch {
-      throw thumbnailErrors.cannot();
+      meta = await sharp(source, { limitInputPixels: MAX_INPUT_PIXELS }).metadata();
+    } catch (err) {
+      throw isPixelLimit(err) ? thumbnailErrors.tooLarge() : thumbnailErrors.cannot();
     }
     if (!meta.format || !DECODABLE.has(meta.format) || !meta.width || !meta.height) throw thumbnailErrors.cannot();
     const frames = meta.pages ?? 1;
@@ -133,7 +133,7 @@ export class Thumbnailer {
       pipeline = format === 'jpeg' ? pipeline.jpeg({ quality: 80, mozjpeg: true }) : format === 'webp' ? pipeline.webp({ quality: 80 }) : pipeline.png();
       bytes = await pipeline.toBuffer();
     } catch (err) {
-      if (err instanceof Error && /pixel limit/i.test(err.message)) throw thumbnailErrors.tooLarge();
+      if (isPixelLimit(err)) throw thumbnailErrors.tooLarge();
       throw thumbnailErrors.cannot();
     }
 
@@ -158,6 +158,10 @@ export class Thumbnailer {
       else this.running--;
     }
   }
+}
+
+function isPixelLimit(err: unknown): boolean {
+  return err instanceof Error && /pixel limit/i.test(err.message);
 }
 
 export function parseThumbnailQuery(query: Record<string, string | undefined>): { width: number; height: number; method: ThumbnailMethod; animated: boolean } {
