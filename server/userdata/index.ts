@@ -3,6 +3,7 @@ import type { Storage } from '../storage/types.ts';
 import type { Clock } from '../clock.ts';
 import type { ChangeNotice } from '../sync/notifier.ts';
 import type { StreamProvider } from '../sync/types.ts';
+import type { PersistedEvent } from '../rooms/types.ts';
 import { AccountDataService } from './account_data.ts';
 import { ReceiptService } from './receipts.ts';
 import { TypingService } from './typing.ts';
@@ -24,6 +25,8 @@ export interface UserData {
   receipts: ReceiptService;
   typing: TypingService;
   presence: PresenceService;
+  /** The rooms module's commit listener: leaving a room ends typing there; sending is activity. */
+  onEventsCommitted(events: readonly PersistedEvent[]): void;
   /** The account_data, receipts, typing and presence stream providers. */
   streams(): StreamProvider[];
   close(): void;
@@ -49,6 +52,12 @@ export function createUserData(deps: { storage: Storage; clock: Clock; notify: (
     presence,
     // Receipts last: it also sets unread counts on every joined room the others added.
     streams: () => [new AccountDataStream(userData), new TypingStream(userData), new PresenceStream(userData), new ReceiptsStream(userData)],
+    onEventsCommitted(events) {
+      for (const e of events) {
+        presence.active(e.sender);
+        if (e.type === 'm.room.member' && e.stateKey !== undefined && e.content.membership !== 'join') typing.set(e.roomId, e.stateKey, false);
+      }
+    },
     close() {
       typing.close();
       presence.close();

@@ -70,6 +70,17 @@ describe('typing', () => {
     await alice.ok('PUT', typingPath(alice), { typing: false });
   });
 
+  test('leaving the room ends your typing there', async () => {
+    const carol = await newUser(server, 'carol');
+    await alice.ok('POST', `/rooms/${enc(roomId)}/invite`, { user_id: carol.userId });
+    await carol.join(roomId);
+    await bob.sync();
+    await carol.ok('PUT', typingPath(carol), { typing: true, timeout: 60_000 });
+    expect(typingIn(await syncUntil(bob, (b) => typingIn(b, roomId).length > 0), roomId)).toEqual([[carol.userId]]);
+    await carol.ok('POST', `/rooms/${enc(roomId)}/leave`, {});
+    expect(typingIn(await syncUntil(bob, (b) => typingIn(b, roomId).length > 0), roomId)).toEqual([[]]);
+  });
+
   test('a since token from before a restart still works and gives the current typing state', async () => {
     await alice.ok('PUT', typingPath(alice), { typing: true, timeout: 30_000 });
     await alice.ok('PUT', typingPath(alice), { typing: false });
