@@ -68,10 +68,6 @@ export class PresenceService {
     return this.latestPos;
   }
 
-  get(userId: string): UserPresence | undefined {
-    return this.users.get(userId);
-  }
-
   /** The m.presence content (and GET /presence/{userId}/status body); undefined if never seen. */
   content(userId: string): JsonObject | undefined {
     const p = this.users.get(userId);
@@ -108,8 +104,7 @@ export class PresenceService {
     }
   }
 
-
-  /** Marks the user active (sending an event), keeping or making them online. */
+  /** Records activity (the user sent an event): it delays going idle; it does not change the state. */
   active(userId: string): void {
     const current = this.users.get(userId);
     if (current) current.lastActiveTs = this.clock.now();
