@@ -128,6 +128,9 @@ class JournaledStorage implements EngineStorage {
   private dirtyTail = false;
   private snapshotting: Promise<SnapshotResult & { seq: number }> | null = null;
   private forceSnapshot = false;
+  /** An empty journal file could not be removed after a failed rotation: prune nothing until restart. */
+  private strayJournal = false;
+  private snapshotWaiters: ((attempt: Promise<SnapshotResult & { seq: number }> | null) => void)[] = [];
   private retryAfter = 0;
   private snapshotsWritten = 0;
   private lastSnapshot: (SnapshotResult & { seq: number }) | null = null;
@@ -159,12 +162,13 @@ class JournaledStorage implements EngineStorage {
 
   async snapshotNow(): Promise<SnapshotResult & { seq: number }> {
     if (this.closed) throw new StorageError('storage is closed');
-    while (this.snapshotting) await this.snapshotting.catch(() => undefined);
+    // The flush loop starts it at its next turn (it may never be idle under steady writes).
+    const started = new Promise<Promise<SnapshotResult & { seq: number }> | null>((resolve) => this.snapshotWaiters.push(resolve));
     this.forceSnapshot = true;
     this.kick();
-    while (this.flushing) await this.flushing;
-    if (!this.snapshotting) throw new StorageError('could not start a snapshot (see the log)');
-    return this.snapshotting;
+    const attempt = await started;
+    if (!attempt) throw new StorageError('could not start a snapshot (see the log)');
+    return attempt;
   }
 
   private kick(): void {
@@ -182,7 +186,7 @@ class JournaledStorage implements EngineStorage {
         await this.commitBatch(batch);
       }
       await this.maybeRotate();
-    } while (this.queue.length || this.forceSnapshot);
+    } while (this.queue.length || (this.forceSnapshot && !this.snapshotting));
     this.flushing = null; // in the same tick as the check above, so nothing queued is left behind
   }
 
@@ -283,11 +287,21 @@ class JournaledStorage implements EngineStorage {
 
   /** Past the threshold (or when asked), start a new journal and snapshot the old one's end. */
   private async maybeRotate(): Promise<void> {
-    const j = this.journal;
-    const due = this.pastThreshold();
+    // A requested snapshot waits for one in flight to finish: it must include every record up to now.
+    if (this.snapshotting) return;
     const forced = this.forceSnapshot;
     this.forceSnapshot = false;
-    if (this.snapshotting || (!forced && (!due || Date.now() < this.retryAfter))) return;
+    const waiters = forced ? this.snapshotWaiters.splice(0) : [];
+    try {
+      await this.rotate(forced);
+    } finally {
+      for (const w of waiters) w(this.snapshotting);
+    }
+  }
+
+  private async rotate(forced: boolean): Promise<void> {
+    const j = this.journal;
+    if (!forced && (!this.pastThreshold() || Date.now() < this.retryAfter)) return;
     const seq = this.nextSeq - 1;
     if (j.records > 0) {
       const { files, dir } = this.p;
@@ -305,7 +319,8 @@ class JournaledStorage implements EngineStorage {
           try {
             files.unlink(file);
           } catch {
-            // removed at recovery if left: it holds no records
+            // Recovery removes it; until then its name would mislead pruning.
+            this.strayJournal = true;
           }
         }
         this.retryAfter = Date.now() + RETRY_SNAPSHOT_MS;
@@ -327,7 +342,7 @@ class JournaledStorage implements EngineStorage {
         this.lastSnapshot = { ...result, seq };
         log.info(`storage: snapshot at record ${seq} written (${(result.bytes / 1e6).toFixed(1)} MB, export ${result.exportMs.toFixed(0)} ms, total ${result.totalMs.toFixed(0)} ms)`);
         try {
-          pruneFiles(files, dir, seq);
+          if (!this.strayJournal) pruneFiles(files, dir, seq);
         } catch (err) {
           log.warn('storage: could not delete old snapshot/journal files', err);
         }
@@ -343,7 +358,7 @@ class JournaledStorage implements EngineStorage {
     attempt.catch(() => undefined).finally(() => {
       if (this.snapshotting === attempt) this.snapshotting = null;
       // The journal may have passed the threshold again meanwhile.
-      if (!this.closed && this.pastThreshold() && Date.now() >= this.retryAfter) this.kick();
+      if (!this.closed && (this.forceSnapshot || (this.pastThreshold() && Date.now() >= this.retryAfter))) this.kick();
     });
   }
 
@@ -351,6 +366,7 @@ class JournaledStorage implements EngineStorage {
     if (this.closed) return;
     this.closed = true;
     while (this.flushing) await this.flushing;
+    for (const w of this.snapshotWaiters.splice(0)) w(null);
     // A snapshot in progress is abandoned: its temp file is removed at the next start.
     await this.p.shadow.stop();
     this.p.runner.resetStatements();

@@ -49,7 +49,8 @@ export function recover(SQL: SqlJsStatic, files: FileLayer, dir: string, log: Lo
   let lastSeq = base;
   let tail: Recovered['tail'] = null;
 
-  const journals = listing.journals;
+  let journals = listing.journals;
+  if (options.repairTail) journals = removeStrayJournals(files, journals, log);
   const firstNeeded = journals.findIndex((j, i) => i === journals.length - 1 || journals[i + 1]!.seq > base + 1);
   if (firstNeeded >= 0 && journals[firstNeeded]!.seq > base + 1) {
     db.close();
@@ -145,3 +146,26 @@ function loadNewestSnapshot(
   }
   return { snapshot: null, db: new SQL.Database() };
 }
+
+/**
+ * A rotation that failed after creating its new journal may leave an empty file behind, named
+ * for a record that went into the previous journal instead. It holds nothing; remove it so that
+ * names keep telling where each journal starts.
+ */
+function removeStrayJournals(files: FileLayer, journals: readonly SeqFile[], log: Logger): SeqFile[] {
+  const kept: SeqFile[] = [];
+  for (const [i, journal] of journals.entries()) {
+    const empty = files.size(journal.path) === 0;
+    const last = i === journals.length - 1;
+    const previous = kept.at(-1);
+    // Empty and either followed by another journal, or named for a record the previous journal holds.
+    if (empty && previous && (!last || decodeRecords(files.readFile(previous.path)).records.some((r) => r.seq >= journal.seq))) {
+      files.unlink(journal.path);
+      log.warn(`removed the empty journal ${journal.path} left by an interrupted rotation`);
+      continue;
+    }
+    kept.push(journal);
+  }
+  return kept;
+}
+
