@@ -8,6 +8,12 @@ import type { AccountService } from './accounts/service.ts';
 import type { ProfileService } from './accounts/profiles.ts';
 import type { RegistrationTokenService } from './accounts/registration_tokens.ts';
 import type { UiaService } from './accounts/uia.ts';
+import type { E2eeServices } from './e2ee/index.ts';
+import type { Notifier } from './sync/notifier.ts';
+import type { MediaService } from './media/service.ts';
+import type { UserData } from './userdata/index.ts';
+import type { RoomService } from './rooms/service.ts';
+import type { SyncService } from './sync/service.ts';
 
 export interface ServerContext {
   config: HomeserverConfig;
@@ -19,4 +25,16 @@ export interface ServerContext {
   registrationTokens: RegistrationTokenService;
   /** User-interactive auth, shared by every endpoint that re-checks the user. */
   uia: UiaService;
+  /** Wakes waiting /sync long-polls after a durable change. */
+  notifier: Notifier;
+  /** Device keys, cross-signing, to-device messages and key backup. */
+  e2ee: E2eeServices;
+  /** Uploaded files: content store, thumbnails, URL previews' limits. */
+  media: MediaService;
+  /** Rooms and their events: build, authorise, persist, notify. */
+  rooms: RoomService;
+  /** GET /sync: the stream providers and long-polling. */
+  sync: SyncService;
+  /** Per-user data: account data, push rules and unread counts, receipts, typing, presence. */
+  userData: UserData;
 }

@@ -9,11 +9,19 @@ import type { ServerContext } from './context.ts';
 import { systemClock } from './clock.ts';
 import { openStorage } from './storage/database.ts';
 import { MIGRATIONS } from './storage/migrations/index.ts';
+import { createUserData } from './userdata/index.ts';
 import { createAccountServices } from './accounts/index.ts';
 import { createAuthenticator } from './accounts/authenticator.ts';
 import { pinServerName } from './accounts/server_name.ts';
 import { listenAdminSocket } from './http/admin_socket.ts';
 import { countUsers } from './storage/repos/users.ts';
+import { createE2eeServices } from './e2ee/index.ts';
+import { Notifier } from './sync/notifier.ts';
+import { RoomService } from './rooms/service.ts';
+import { loadOrCreateSigningKey } from './rooms/signing_key.ts';
+import { SyncService } from './sync/service.ts';
+import { createStreamProviders } from './sync/streams/index.ts';
+import { MediaService } from './media/service.ts';
 
 export type { HomeserverConfig } from './config.ts';
 
@@ -48,7 +56,31 @@ export async function startHomeserver(
   const storage = await openStorage({ dir: config.dataDir, migrations: MIGRATIONS, log });
   await pinServerName(storage, config.serverName, log);
   const accountServices = createAccountServices({ storage, clock: systemClock, serverName: config.serverName, log, passwordRateLimit: config.loginRateLimit });
-  const ctx: ServerContext = { config, log, storage, clock: systemClock, ...accountServices };
+  // One notifier wakes every waiting /sync; each service tells it what changed after a durable write.
+  const notifier = new Notifier();
+  const rooms = new RoomService({ serverName: config.serverName, storage, clock: systemClock, signingKey: loadOrCreateSigningKey(config.dataDir), notifier, log });
+  rooms.profileOf = (userId) => accountServices.profiles.get(userId) ?? {};
+  accountServices.profiles.onProfileChanged((userId, profile) => rooms.updateProfileInRooms(userId, profile));
+  const e2ee = createE2eeServices({
+    storage,
+    log,
+    devices: {
+      deviceIds: (userId) => accountServices.accounts.listDevices(userId).map((d) => d.device_id),
+      displayName: (userId, deviceId) => accountServices.accounts.getDevice(userId, deviceId)?.display_name ?? null,
+    },
+    members: rooms,
+    changes: notifier,
+  });
+  rooms.onEventPersisted((db, event) => e2ee.deviceLists.onRoomEvent(db, event));
+  accountServices.accounts.onDevicesRemoved((userId, deviceIds) => {
+    void e2ee.keys.forgetDevices(userId, deviceIds).catch((err: unknown) => log.error('could not forget device keys', err));
+  });
+  const media = new MediaService({ config, storage, clock: systemClock, log });
+  const userData = createUserData({ storage, clock: systemClock, notify: (change) => notifier.notify(change) });
+  rooms.onEventPersisted((db, event, state) => userData.notifications.onEventPersisted(db, event, state));
+  rooms.onCommitted((events) => userData.onEventsCommitted(events));
+  const services = { config, log, storage, clock: systemClock, ...accountServices, notifier, e2ee, media, rooms, userData };
+  const ctx: ServerContext = { ...services, sync: new SyncService(createStreamProviders(services), notifier) };
   const { app } = createApp(ctx, createAuthenticator(accountServices.accounts));
 
   const server = http.createServer(app);

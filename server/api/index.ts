@@ -14,6 +14,15 @@ import * as capabilities from './capabilities.ts';
 import * as profile from './profile.ts';
 import * as adminTokens from './admin_tokens.ts';
 import * as adminRegister from './admin_register.ts';
+import * as keys from './keys.ts';
+import * as toDevice from './to_device.ts';
+import * as keyBackup from './key_backup.ts';
+import * as mediaUpload from './media_upload.ts';
+import * as mediaDownload from './media_download.ts';
+import * as mediaThumbnail from './media_thumbnail.ts';
+import * as mediaConfig from './media_config.ts';
+import * as mediaPreview from './media_preview.ts';
+import * as adminMedia from './admin_media.ts';
 // Per-user data (issue 5 part 2).
 import * as filter from './filter.ts';
 import * as accountData from './account_data.ts';
@@ -24,12 +33,29 @@ import * as readMarkers from './read_markers.ts';
 import * as typing from './typing.ts';
 import * as presence from './presence.ts';
 import * as notifications from './notifications.ts';
+// Rooms and sync (issue 5 part 1).
+import * as createRoom from './create_room.ts';
+import * as membership from './membership.ts';
+import * as send from './send.ts';
+import * as roomState from './state.ts';
+import * as redaction from './redaction.ts';
+import * as messages from './messages.ts';
+import * as eventContext from './context.ts';
+import * as roomEvent from './event.ts';
+import * as members from './members.ts';
+import * as relations from './relations.ts';
+import * as aliases from './aliases.ts';
+import * as sync from './sync.ts';
 
 interface ApiArea {
   register(routes: RouteTable, ctx: ServerContext): void;
 }
 
-const AREAS: ApiArea[] = [health, versions, wellKnown, login, logout, account, adminUsers, register, devices, capabilities, profile, adminTokens, adminRegister];
+const AREAS: ApiArea[] = [health, versions, wellKnown, login, logout, account, adminUsers, register, devices, capabilities, profile, adminTokens, adminRegister, keys, toDevice, keyBackup];
+// Rooms and sync (issue 5 part 1).
+AREAS.push(createRoom, membership, send, roomState, redaction, messages, eventContext, roomEvent, members, relations, aliases, sync);
+// Media (issue 7).
+AREAS.push(mediaUpload, mediaDownload, mediaThumbnail, mediaConfig, mediaPreview, adminMedia);
 // Per-user data (issue 5 part 2).
 AREAS.push(filter, accountData, tags, pushRules, receipts, readMarkers, typing, presence, notifications);
 
