@@ -7,6 +7,7 @@ import { MatrixError, errors } from '../http/errors.ts';
 import type { MediaRow } from '../storage/repos/media.ts';
 import { cacheControl, contentDisposition, securityHeaders } from './headers.ts';
 import { parseRange } from './range.ts';
+import { streamingGc } from './gc.ts';
 import type { Thumbnail } from './thumbnails.ts';
 
 export interface ServeOptions {
@@ -60,6 +61,8 @@ export async function sendMedia(req: Request, res: Response, path: string, row: 
     }
     streaming = true;
     const stream = handle.createReadStream({ start, end, highWaterMark: 256 * 1024, autoClose: true });
+    const collect = streamingGc();
+    stream.on('data', (chunk: string | Buffer) => collect(chunk.length));
     await pipeline(stream, res).catch(() => {
       // The client went away mid-download (closed the tab, seeked the video): nothing to answer.
     });

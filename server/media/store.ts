@@ -9,6 +9,7 @@ import type { Readable } from 'node:stream';
 import { once } from 'node:events';
 import { randomString } from '../ids.ts';
 import { isValidMediaId } from './ids.ts';
+import { streamingGc } from './gc.ts';
 
 export class UploadTooLargeError extends Error {}
 export class UploadInterruptedError extends Error {}
@@ -62,6 +63,7 @@ export class MediaStore {
     const hash = createHash('sha256');
     let size = 0;
     let failed: unknown = null;
+    const collect = streamingGc();
     out.on('error', (err) => (failed ??= err));
     try {
       for await (const chunk of source.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
@@ -69,6 +71,7 @@ export class MediaStore {
         size += chunk.length;
         if (size > maxBytes) throw new UploadTooLargeError(`upload exceeds the limit of ${maxBytes} bytes`);
         hash.update(chunk);
+        collect(chunk.length);
         if (!out.write(chunk)) await Promise.race([once(out, 'drain'), closed]);
       }
       out.end();
