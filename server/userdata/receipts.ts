@@ -6,8 +6,12 @@ import type { ChangeNotice } from '../sync/notifier.ts';
 import { errors, MatrixError } from '../http/errors.ts';
 import { isValidEventId } from '../ids.ts';
 import { advanceReadPosition, getReceiptEventId, latestReceiptPos, putReceipt, type ReceiptRow } from '../storage/repos/receipts.ts';
+import { pruneReadNotifications } from '../storage/repos/push_rules.ts';
 import type { RoomsView } from './rooms_view.ts';
 import type { AccountDataService } from './account_data.ts';
+
+/** How long read notifications stay listed in GET /notifications. */
+const KEEP_READ_NOTIFICATIONS_MS = 30 * 24 * 3600_000;
 
 export const RECEIPT_TYPES = ['m.read', 'm.read.private'] as const;
 export type ReceiptType = (typeof RECEIPT_TYPES)[number];
@@ -61,6 +65,8 @@ export class ReceiptService {
     const moves = previous !== eventId && (previous === undefined || (this.rooms.eventPosition(roomId, previous) ?? 0) < pos);
     const written = await this.storage.write((db) => {
       advanceReadPosition(db, userId, roomId, thread, pos);
+      // GET /notifications shows read ones too, for a while; older read ones are dropped here.
+      if (thread === '') pruneReadNotifications(db, userId, roomId, pos, ts - KEEP_READ_NOTIFICATIONS_MS);
       return moves ? putReceipt(db, { room_id: roomId, user_id: userId, receipt_type: type, thread_id: thread, event_id: eventId, ts }) : 0;
     });
     if (written > this.latestPos) this.latestPos = written;

@@ -108,4 +108,23 @@ describe('filters on /sync', () => {
     expect(body.rooms.join[roomB]).toBeUndefined();
     expectMatchesSpec('sync.yaml', '/sync', 'get', 200, body);
   });
+
+  test('timeline types/not_senders/limit and event_fields apply to the timeline', async () => {
+    const roomId = await sharedRoom(alice, [bob]);
+    await alice.text(roomId, 'from alice 1');
+    await bob.text(roomId, 'from bob');
+    await alice.text(roomId, 'from alice 2');
+    await alice.send(roomId, { topic: 'filtered' }, 'm.room.topic');
+    const filter = {
+      event_fields: ['type', 'sender', 'content.body'],
+      room: { rooms: [roomId], timeline: { types: ['m.room.message'], not_senders: [bob.userId], limit: 5 } },
+    };
+    const body = await alice.sync({ fresh: true, filter });
+    expect(Object.keys(body.rooms.join)).toEqual([roomId]);
+    const timeline = body.rooms.join[roomId].timeline.events;
+    expect(timeline).toEqual([
+      { type: 'm.room.message', sender: alice.userId, content: { body: 'from alice 1' } },
+      { type: 'm.room.message', sender: alice.userId, content: { body: 'from alice 2' } },
+    ]);
+  });
 });

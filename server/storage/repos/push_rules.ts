@@ -66,3 +66,8 @@ export function getEventThread(db: SqlReader, eventId: string): string | undefin
 export function putEventThread(db: SqlWriter, eventId: string, threadId: string): void {
   db.run(`INSERT INTO event_threads (event_id, thread_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, [eventId, threadId]);
 }
+
+/** Drops notifications of a room that are read (at or before `readUpTo`) and older than `before` (ms). */
+export function pruneReadNotifications(db: SqlWriter, userId: string, roomId: string, readUpTo: number, before: number): void {
+  db.run(`DELETE FROM push_actions WHERE user_id = ? AND room_id = ? AND stream_ordering <= ? AND ts < ?`, [userId, roomId, readUpTo, before]);
+}
