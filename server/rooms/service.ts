@@ -137,7 +137,9 @@ export class RoomService {
       const room = roomsRepo.getRoom(db, roomId);
       if (!room) throw errors.notFound('Unknown room');
       const out: { event: PersistedEvent; fresh: boolean }[] = [];
-      for (const draft of drafts) out.push(this.persist(db, room, draft, ts));
+      // One state cache per batch: persist() forgets entries it changes.
+      const state = stateReader(db, roomId);
+      for (const draft of drafts) out.push(this.persist(db, room, state, draft, ts));
       return out;
     });
     const fresh = result.filter((r) => r.fresh).map((r) => r.event);
@@ -158,19 +160,17 @@ export class RoomService {
   }
 
   /** Builds, authorises and stores one event. `room` is updated in place to the new chain head. */
-  private persist(db: SqlWriter, room: roomsRepo.RoomRow, draft: EventDraft, ts: number): { event: PersistedEvent; fresh: boolean } {
+  private persist(db: SqlWriter, room: roomsRepo.RoomRow, state: StateReader, draft: EventDraft, ts: number): { event: PersistedEvent; fresh: boolean } {
     const version = roomVersion(room.room_version);
     if (!version) throw errors.unknown(`Room ${room.room_id} has unsupported version ${room.room_version}`);
     if (draft.txn) {
       const previous = eventsRepo.findByTxn(db, draft.sender, draft.txn.deviceId, draft.txn.txnId);
       if (previous) return { event: rowToPersisted(previous), fresh: false };
     }
-    const state = stateReader(db, room.room_id);
     if (draft.stateKey !== undefined && draft.skipIfUnchanged) {
-      const currentRow = roomsRepo.currentState(db, room.room_id).find((s) => s.type === draft.type && s.state_key === draft.stateKey);
-      const current = currentRow && eventsRepo.getEvent(db, currentRow.event_id);
-      if (current && canonicalJson(JSON.parse(current.json).content) === safeCanonical(draft.content)) {
-        return { event: rowToPersisted(current), fresh: false };
+      const current = state.content(draft.type, draft.stateKey);
+      if (current && safeCanonical(current) === safeCanonical(draft.content)) {
+        return { event: rowToPersisted(eventsRepo.getEvent(db, state.eventId(draft.type, draft.stateKey)!)!), fresh: false };
       }
     }
 
@@ -210,7 +210,8 @@ export class RoomService {
       throw err;
     }
     const json = JSON.stringify(pdu);
-    if (Buffer.byteLength(canonicalJson(pdu)) > MAX_EVENT_BYTES) throw errors.tooLarge(`Events may be at most ${MAX_EVENT_BYTES} bytes`);
+    // Same length as the canonical form: same escaping, no whitespace, only key order differs.
+    if (Buffer.byteLength(json) > MAX_EVENT_BYTES) throw errors.tooLarge(`Events may be at most ${MAX_EVENT_BYTES} bytes`);
 
     let target: eventsRepo.EventRow | undefined;
     if (draft.type === 'm.room.redaction') {
@@ -223,8 +224,8 @@ export class RoomService {
     const pos = eventsRepo.latestStreamPos(db) + 1;
     let unsigned: JsonObject | null = null;
     if (draft.stateKey !== undefined) {
-      const prevRow = roomsRepo.currentState(db, room.room_id).find((s) => s.type === draft.type && s.state_key === draft.stateKey);
-      const prev = prevRow && eventsRepo.getEvent(db, prevRow.event_id);
+      const prevId = state.eventId(draft.type, draft.stateKey);
+      const prev = prevId && eventsRepo.getEvent(db, prevId);
       if (prev) {
         const prevPdu = JSON.parse(prev.json) as JsonObject;
         unsigned = { prev_content: prevPdu.content ?? {}, replaces_state: prev.event_id, prev_sender: prev.sender };
