@@ -3,8 +3,13 @@
 import type { RouteTable } from '../http/routes.ts';
 import { clientPath } from '../http/routes.ts';
 import type { ServerContext } from '../context.ts';
-import { errors } from '../http/errors.ts';
+import { errors, MatrixError } from '../http/errors.ts';
 import { isValidRoomId } from '../ids.ts';
+
+/** The spec's answer for a type the server controls: 405 with M_BAD_JSON. */
+function serverManaged(type: string, instead: string): MatrixError {
+  return new MatrixError(405, 'M_BAD_JSON', `${type} is controlled by the server; ${instead}`);
+}
 
 /** Types the server manages through their own APIs (push rules, read markers). */
 const SERVER_MANAGED_GLOBAL = new Set(['m.push_rules']);
@@ -37,7 +42,7 @@ export function register(routes: RouteTable, ctx: ServerContext): void {
   routes.put(clientPath('/user/:userId/account_data/:type'), async ({ params, user, body }) => {
     ownUser(params.userId, user.userId);
     const type = typeParam(params.type);
-    if (SERVER_MANAGED_GLOBAL.has(type)) throw errors.badJson(`Cannot set ${type} through this API`);
+    if (SERVER_MANAGED_GLOBAL.has(type)) throw serverManaged(type, 'use the push rules API');
     await data.put(user.userId, '', type, body);
     return {};
   });
@@ -53,7 +58,7 @@ export function register(routes: RouteTable, ctx: ServerContext): void {
     ownUser(params.userId, user.userId);
     const roomId = roomParam(params.roomId);
     const type = typeParam(params.type);
-    if (SERVER_MANAGED_ROOM.has(type)) throw errors.badJson(`Cannot set ${type} through this API; use /read_markers`);
+    if (SERVER_MANAGED_ROOM.has(type)) throw serverManaged(type, 'use /read_markers');
     await data.put(user.userId, roomId, type, body);
     return {};
   });

@@ -50,7 +50,7 @@ describe('global account data', () => {
 
   test('server-managed types and bad bodies are refused', async () => {
     const pushRules = await alice.call('PUT', global(alice, 'm.push_rules'), { global: {} });
-    expect(pushRules.status).toBe(400);
+    expect(pushRules.status).toBe(405);
     expect(pushRules.body.errcode).toBe('M_BAD_JSON');
     const notObject = await rawPut(alice, global(alice, 'org.example.x'), '[1,2]');
     expect(notObject.status).toBe(400);
@@ -66,7 +66,7 @@ function rawPut(u: TestUser, path: string, raw: string) {
 }
 
 describe('room account data and tags', () => {
-  test('per-room data: PUT/GET, 404 when missing, 400 for a bad room ID or m.fully_read', async () => {
+  test('per-room data: PUT/GET, 404 when missing, 400 for a bad room ID, 405 for m.fully_read', async () => {
     const roomId = await alice.createRoom();
     expect((await alice.call('GET', perRoom(alice, roomId, 'm.marked_unread'))).status).toBe(404);
     await alice.ok('PUT', perRoom(alice, roomId, 'm.marked_unread'), { unread: true });
@@ -78,7 +78,8 @@ describe('room account data and tags', () => {
     const badRoom = await alice.call('PUT', perRoom(alice, 'not-a-room', 'x.y'), {});
     expect(badRoom.status).toBe(400);
     const fullyRead = await alice.call('PUT', perRoom(alice, roomId, 'm.fully_read'), { event_id: '$x' });
-    expect(fullyRead.status).toBe(400);
+    expect(fullyRead.status).toBe(405);
+    expect(fullyRead.body.errcode).toBe('M_BAD_JSON');
     const other = await bob.call('GET', `/user/${enc(alice.userId)}/rooms/${enc(roomId)}/account_data/m.marked_unread`);
     expect(other.status).toBe(403);
   });
