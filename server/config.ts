@@ -24,6 +24,8 @@ export interface HomeserverConfig {
   logLevel: LogLevel;
   /** Failed login attempts allowed per client IP and per user: a burst, then `perSecond`. */
   loginRateLimit: { burst: number; perSecond: number };
+  /** People search finds every local user, not only those sharing a room (a household server; on by default). */
+  userDirectorySearchAllUsers: boolean;
 }
 
 export type LogLevel = 'silent' | 'error' | 'warn' | 'info' | 'debug';
@@ -61,6 +63,7 @@ export function resolveConfig(partial: Partial<HomeserverConfig> = {}): Homeserv
     webRoot: defaultWebRoot(),
     logLevel: 'info',
     loginRateLimit: { burst: 5, perSecond: 0.1 },
+    userDirectorySearchAllUsers: true,
     ...stripUndefined(partial),
   };
   if (!Number.isInteger(config.port) || config.port < 0 || config.port > 65535) {

@@ -14,6 +14,7 @@ import type { MediaService } from './media/service.ts';
 import type { UserData } from './userdata/index.ts';
 import type { RoomService } from './rooms/service.ts';
 import type { SyncService } from './sync/service.ts';
+import type { PusherService } from './push/pushers.ts';
 
 export interface ServerContext {
   config: HomeserverConfig;
@@ -37,4 +38,6 @@ export interface ServerContext {
   sync: SyncService;
   /** Per-user data: account data, push rules and unread counts, receipts, typing, presence. */
   userData: UserData;
+  /** Pushers and delivery to their push gateways. */
+  push: { pushers: PusherService };
 }

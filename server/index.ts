@@ -22,6 +22,9 @@ import { loadOrCreateSigningKey } from './rooms/signing_key.ts';
 import { SyncService } from './sync/service.ts';
 import { createStreamProviders } from './sync/streams/index.ts';
 import { MediaService } from './media/service.ts';
+import { PusherService } from './push/pushers.ts';
+import { PushDelivery } from './push/delivery.ts';
+import { indexOnPersist } from './search/service.ts';
 
 export type { HomeserverConfig } from './config.ts';
 
@@ -78,8 +81,12 @@ export async function startHomeserver(
   const media = new MediaService({ config, storage, clock: systemClock, log });
   const userData = createUserData({ storage, clock: systemClock, notify: (change) => notifier.notify(change) });
   rooms.onEventPersisted((db, event, state) => userData.notifications.onEventPersisted(db, event, state));
+  rooms.onEventPersisted((db, event, state) => indexOnPersist(db, event, state));
+  const pushers = new PusherService(storage, systemClock);
+  const pushDelivery = new PushDelivery({ storage, pushers, log, timings: pushTimingsFromEnv() });
+  rooms.onCommitted((events) => pushDelivery.onCommitted(events));
   rooms.onCommitted((events) => userData.onEventsCommitted(events));
-  const services = { config, log, storage, clock: systemClock, ...accountServices, notifier, e2ee, media, rooms, userData };
+  const services = { config, log, storage, clock: systemClock, ...accountServices, notifier, e2ee, media, rooms, userData, push: { pushers } };
   const ctx: ServerContext = { ...services, sync: new SyncService(createStreamProviders(services), notifier) };
   const { app } = createApp(ctx, createAuthenticator(accountServices.accounts));
 
@@ -115,6 +122,7 @@ export async function startHomeserver(
           // Long-polling requests would hold close() open; end them now.
           setTimeout(() => server.closeAllConnections(), 200).unref();
         });
+        pushDelivery.close();
         await adminSocket?.close();
         await storage.close();
         log.info('homeserver stopped');
@@ -122,6 +130,12 @@ export async function startHomeserver(
       return closing;
     },
   };
+}
+
+/** Push retry backoff may be shortened through the environment (tests). */
+function pushTimingsFromEnv(env: NodeJS.ProcessEnv = process.env): { retryBaseMs?: number } {
+  const ms = Number(env.MEOWTRIX_PUSH_RETRY_MS);
+  return Number.isSafeInteger(ms) && ms > 0 ? { retryBaseMs: ms } : {};
 }
 
 function listen(server: http.Server, port: number, bind: string): Promise<void> {

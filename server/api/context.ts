@@ -9,6 +9,7 @@ import { resolveRoomEventFilter } from '../sync/filter.ts';
 import * as eventsRepo from '../storage/repos/events.ts';
 import { paginate } from './messages.ts';
 import { limitParam } from './room_params.ts';
+import { ignoredUsers } from '../userdata/ignored_users.ts';
 
 export function register(routes: RouteTable, ctx: ServerContext): void {
   routes.get(clientPath('/rooms/:roomId/context/:eventId'), ({ params, query, user }) => {
@@ -20,8 +21,9 @@ export function register(routes: RouteTable, ctx: ServerContext): void {
       const row = eventsRepo.getEvent(db, params.eventId!);
       if (!row || row.room_id !== roomId || row.stream_pos > upTo || !visibility.canSee(row.stream_pos)) throw errors.notFound('Event not found');
       const half = Math.floor(limit / 2);
-      const before = half ? paginate(db, roomId, { dir: 'b', from: row.stream_pos - 1, upTo, limit: half, filter, visibility }) : { rows: [] };
-      const after = limit - half ? paginate(db, roomId, { dir: 'f', from: row.stream_pos, upTo, limit: limit - half, filter, visibility }) : { rows: [] };
+      const ignored = ignoredUsers(db, user.userId);
+      const before = half ? paginate(db, roomId, { dir: 'b', from: row.stream_pos - 1, upTo, limit: half, filter, visibility, ignored }) : { rows: [] };
+      const after = limit - half ? paginate(db, roomId, { dir: 'f', from: row.stream_pos, upTo, limit: limit - half, filter, visibility, ignored }) : { rows: [] };
       const now = ctx.clock.now();
       const fmt = (r: eventsRepo.EventRow) => toClientEvent(db, r, { now, viewer: user, bundle: true });
       const lastPos = after.rows.at(-1)?.stream_pos ?? row.stream_pos;

@@ -46,6 +46,18 @@ import * as members from './members.ts';
 import * as relations from './relations.ts';
 import * as aliases from './aliases.ts';
 import * as sync from './sync.ts';
+// Directory, search, spaces, push and the rest (issue 8).
+import * as userDirectory from './user_directory.ts';
+import * as publicRooms from './public_rooms.ts';
+import * as hierarchy from './hierarchy.ts';
+import * as search from './search.ts';
+import * as roomUpgrade from './room_upgrade.ts';
+import * as report from './report.ts';
+import * as pushers from './pushers.ts';
+import * as voip from './voip.ts';
+import * as thirdparty from './thirdparty.ts';
+import * as openid from './openid.ts';
+import * as mutualRooms from './mutual_rooms.ts';
 
 interface ApiArea {
   register(routes: RouteTable, ctx: ServerContext): void;
@@ -58,6 +70,8 @@ AREAS.push(createRoom, membership, send, roomState, redaction, messages, eventCo
 AREAS.push(mediaUpload, mediaDownload, mediaThumbnail, mediaConfig, mediaPreview, adminMedia);
 // Per-user data (issue 5 part 2).
 AREAS.push(filter, accountData, tags, pushRules, receipts, readMarkers, typing, presence, notifications);
+// Directory, search, spaces, push and the rest (issue 8).
+AREAS.push(userDirectory, publicRooms, hierarchy, search, roomUpgrade, report, pushers, voip, thirdparty, openid, mutualRooms);
 
 export function registerAll(routes: RouteTable, ctx: ServerContext): void {
   for (const area of AREAS) area.register(routes, ctx);

@@ -12,6 +12,7 @@ import type { VisibilityChecker } from '../rooms/visibility.ts';
 import * as eventsRepo from '../storage/repos/events.ts';
 import type { EventRow } from '../storage/repos/events.ts';
 import { dirParam, limitParam } from './room_params.ts';
+import { hiddenByIgnore, ignoredUsers } from '../userdata/ignored_users.ts';
 
 /** Rows examined per request at most, so a long invisible stretch cannot make one request slow. */
 const SCAN_BUDGET = 5_000;
@@ -26,7 +27,7 @@ export function register(routes: RouteTable, ctx: ServerContext): void {
       const { upTo, visibility } = readableUpTo(db, roomId, user.userId);
       const from = query.from ? parsePaginationToken(query.from) : dir === 'b' ? upTo : 0;
       const to = query.to ? parsePaginationToken(query.to) : undefined;
-      const page = paginate(db, roomId, { dir, from, to, upTo, limit, filter, visibility });
+      const page = paginate(db, roomId, { dir, from, to, upTo, limit, filter, visibility, ignored: ignoredUsers(db, user.userId) });
       const now = ctx.clock.now();
       const chunk = page.rows.map((r) => toClientEvent(db, r, { now, viewer: user, bundle: true }));
       const body: JsonObject = { start: query.from ?? paginationToken(from), chunk };
@@ -46,6 +47,8 @@ export interface PageRequest {
   limit: number;
   filter: EventMatcher;
   visibility: VisibilityChecker;
+  /** Senders whose (non-state) events the reader ignores. */
+  ignored?: ReadonlySet<string>;
 }
 
 /** One page of visible, matching events, and the token position to continue from (none at the end). */
@@ -60,7 +63,7 @@ export function paginate(db: SqlReader, roomId: string, p: PageRequest): { rows:
     for (const row of batch) {
       cursor = p.dir === 'b' ? row.stream_pos - 1 : row.stream_pos;
       scanned++;
-      if (p.visibility.canSee(row.stream_pos) && p.filter.matches(matchable(row))) rows.push(row);
+      if (p.visibility.canSee(row.stream_pos) && !(p.ignored && hiddenByIgnore(p.ignored, row)) && p.filter.matches(matchable(row))) rows.push(row);
       if (rows.length >= p.limit || scanned >= SCAN_BUDGET) return { rows, end: cursor };
     }
     // Exhausted: no further events in this direction, so no end token (spec).

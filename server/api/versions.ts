@@ -5,7 +5,10 @@ import type { RouteTable } from '../http/routes.ts';
 
 export const SUPPORTED_VERSIONS: readonly string[] = [];
 
-export const UNSTABLE_FEATURES: Readonly<Record<string, boolean>> = {};
+export const UNSTABLE_FEATURES: Readonly<Record<string, boolean>> = {
+  // GET /v1/user/mutual_rooms (server/api/mutual_rooms.ts); Element asks for this flag.
+  'uk.half-shot.msc2666.query_mutual_rooms': true,
+};
 
 export function register(routes: RouteTable): void {
   routes.get('/_matrix/client/versions', () => ({

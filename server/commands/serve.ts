@@ -15,6 +15,7 @@ export const serveUsage = `  serve [options]      run the homeserver (the defaul
     --log-level LEVEL   silent | error | warn | info | debug (default info)
     --login-rate-limit BURST:PER_SEC  failed logins allowed per IP and per user (default 5:0.1)
     --max-upload-mb N   largest file a user may upload, in MiB (default 100)
+    --user-directory all|shared  people search finds every local user (default) or only room-mates
 `;
 
 export const serve: Command = async (argv) => {
@@ -29,6 +30,7 @@ export const serve: Command = async (argv) => {
       'log-level': { type: 'string' },
       'login-rate-limit': { type: 'string' },
       'max-upload-mb': { type: 'string' },
+      'user-directory': { type: 'string' },
     },
     strict: true,
   });
@@ -42,6 +44,8 @@ export const serve: Command = async (argv) => {
   if (maxUploadMb !== undefined && !(maxUploadMb > 0 && maxUploadMb <= 1024 * 1024)) {
     fail(`--max-upload-mb must be a positive number of MiB, got "${values['max-upload-mb']}"`);
   }
+  const userDirectory = values['user-directory'];
+  if (userDirectory !== undefined && userDirectory !== 'all' && userDirectory !== 'shared') fail(`--user-directory must be "all" or "shared", got "${userDirectory}"`);
   const server = await startHomeserver({
     dataDir: values.data,
     port,
@@ -51,6 +55,7 @@ export const serve: Command = async (argv) => {
     logLevel: values['log-level'] as LogLevel | undefined,
     loginRateLimit,
     maxUploadBytes: maxUploadMb === undefined ? undefined : Math.round(maxUploadMb * 1024 * 1024),
+    userDirectorySearchAllUsers: userDirectory === undefined ? undefined : userDirectory === 'all',
   });
   // Handlers go in before the "Listening" line, so a supervisor may signal as soon as it reads it.
   let stopping = false;

@@ -6,5 +6,6 @@ import { migration as m003 } from './003_rooms.ts';
 import { migration as m004 } from './004_e2ee.ts';
 import { migration as m005 } from './005_media.ts';
 import { migration as m006 } from './006_userdata.ts';
+import { migration as m007 } from './007_directory_search_push.ts';
 
-export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006];
+export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007];

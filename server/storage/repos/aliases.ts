@@ -16,3 +16,8 @@ export function deleteAlias(db: SqlWriter, alias: string): boolean {
 export function aliasesOfRoom(db: SqlReader, roomId: string): string[] {
   return db.all<{ alias: string }>(`SELECT alias FROM room_aliases WHERE room_id = ? ORDER BY alias`, [roomId]).map((r) => r.alias);
 }
+
+/** Points every alias of a room at another room (room upgrades). */
+export function moveAliases(db: SqlWriter, fromRoomId: string, toRoomId: string): void {
+  db.run(`UPDATE room_aliases SET room_id = ? WHERE room_id = ?`, [toRoomId, fromRoomId]);
+}

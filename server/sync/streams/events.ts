@@ -16,8 +16,11 @@ import { toClientEvent, toStrippedEvent } from '../../rooms/client_event.ts';
 import { matchable, paginationToken, stateAt } from '../../rooms/reader.ts';
 import { VisibilityChecker } from '../../rooms/visibility.ts';
 import { LazyMemberCache } from './lazy_members.ts';
+import { hiddenByIgnore, ignoredUsers } from '../../userdata/ignored_users.ts';
 
 const DEFAULT_TIMELINE_LIMIT = 10;
+/** A filter may ask for more, but one room's timeline in one response stays bounded. */
+const MAX_TIMELINE_LIMIT = 500;
 /** State shown to invitees and knockers (spec "Stripped state"). */
 const STRIPPED_STATE_TYPES = ['m.room.create', 'm.room.join_rules', 'm.room.name', 'm.room.avatar', 'm.room.canonical_alias', 'm.room.encryption', 'm.room.topic'];
 
@@ -27,6 +30,8 @@ interface RoomContext {
   filter: CompiledFilter;
   now: number;
   lazy: LazyMemberCache;
+  /** m.ignored_user_list: their events and invites are not sent. */
+  ignored: ReadonlySet<string>;
 }
 
 export class EventsStream implements StreamProvider {
@@ -54,6 +59,7 @@ export class EventsStream implements StreamProvider {
           req.joinedRoomIds.push(m.room_id);
           res.rooms.join[m.room_id] = joinedSection(rc, m.room_id, null, to, true);
         } else if (m.membership === 'invite') {
+          if (invitedByIgnored(rc, m.event_id)) continue;
           res.rooms.invite[m.room_id] = { invite_state: { events: strippedState(db, m.room_id, m.event_id) } };
         } else if (m.membership === 'knock') {
           res.rooms.knock[m.room_id] = { knock_state: { events: strippedState(db, m.room_id, m.event_id) } };
@@ -88,6 +94,7 @@ export class EventsStream implements StreamProvider {
             if (section) res.rooms.join[roomId] = section;
           }
         } else if (now.membership === 'invite') {
+          if (invitedByIgnored(rc, now.event_id)) continue;
           res.rooms.invite[roomId] = { invite_state: { events: strippedState(db, roomId, now.event_id) } };
         } else if (now.membership === 'knock') {
           res.rooms.knock[roomId] = { knock_state: { events: strippedState(db, roomId, now.event_id) } };
@@ -114,7 +121,7 @@ export class EventsStream implements StreamProvider {
   }
 
   private roomContext(db: SqlReader, req: SyncRequest): RoomContext {
-    return { db, req, filter: compileFilter(req.filter), now: this.clock.now(), lazy: this.lazy };
+    return { db, req, filter: compileFilter(req.filter), now: this.clock.now(), lazy: this.lazy, ignored: ignoredUsers(db, req.userId) };
   }
 }
 
@@ -137,7 +144,9 @@ function joinedSection(rc: RoomContext, roomId: string, since: number | null, to
 
 function leaveSection(rc: RoomContext, roomId: string, since: number | null, leavePos: number): SyncResponse['rooms']['leave'][string] {
   const { timeline, limited, startPos } = readTimeline(rc, roomId, since ?? 0, leavePos);
-  const state = stateSection(rc, roomId, since, startPos, limited, since === null, timeline);
+  // Someone who never joined (a rejected or withdrawn invite, a refused knock) learns no room state here.
+  const everJoined = eventsRepo.membershipHistory(rc.db, roomId, rc.req.userId).some((m) => m.membership === 'join');
+  const state = everJoined ? stateSection(rc, roomId, since, startPos, limited, since === null, timeline) : [];
   return {
     timeline: { events: timeline.map((r) => format(rc, r)), limited, prev_batch: paginationToken(startPos - 1) },
     state: { events: state.map((r) => format(rc, r, false)) },
@@ -147,13 +156,13 @@ function leaveSection(rc: RoomContext, roomId: string, since: number | null, lea
 
 /** The newest `limit` visible events in (after, upTo], oldest first. */
 function readTimeline(rc: RoomContext, roomId: string, after: number, upTo: number): { timeline: EventRow[]; limited: boolean; startPos: number } {
-  const limit = rc.filter.timeline.limit ?? DEFAULT_TIMELINE_LIMIT;
+  const limit = Math.min(rc.filter.timeline.limit ?? DEFAULT_TIMELINE_LIMIT, MAX_TIMELINE_LIMIT);
   const rows = eventsRepo.roomEvents(rc.db, roomId, after, upTo, 'b', limit + 1);
   const limited = rows.length > limit;
   const page = rows.slice(0, limit).reverse();
   const startPos = page[0]?.stream_pos ?? upTo + 1;
   const visibility = new VisibilityChecker(rc.db, roomId, rc.req.userId);
-  const timeline = page.filter((r) => visibility.canSee(r.stream_pos) && rc.filter.timeline.matches(matchable(r)));
+  const timeline = page.filter((r) => visibility.canSee(r.stream_pos) && !hiddenByIgnore(rc.ignored, r) && rc.filter.timeline.matches(matchable(r)));
   return { timeline, limited, startPos };
 }
 
@@ -214,6 +223,12 @@ function strippedState(db: SqlReader, roomId: string, memberEventId: string): Cl
     out.push(toStrippedEvent(own));
   }
   return out;
+}
+
+function invitedByIgnored(rc: RoomContext, memberEventId: string): boolean {
+  if (!rc.ignored.size) return false;
+  const sender = eventsRepo.getEvent(rc.db, memberEventId)?.sender;
+  return sender !== undefined && rc.ignored.has(sender);
 }
 
 function format(rc: RoomContext, row: EventRow, bundle = true): ClientEvent {
