@@ -14,7 +14,7 @@ export function register(routes: RouteTable, ctx: ServerContext): void {
     const roomId = roomParam(params.roomId);
     const type = params.receiptType!;
     const eventId = params.eventId!;
-    if (body.thread_id !== undefined && typeof body.thread_id !== 'string') throw errors.badJson('thread_id must be a string');
+    if (body.thread_id !== undefined && typeof body.thread_id !== 'string') throw errors.invalidParam('thread_id must be a non-empty string');
     if (type === 'm.fully_read') {
       if (body.thread_id !== undefined) throw errors.invalidParam('m.fully_read cannot be threaded');
       await receipts.setFullyRead(user.userId, roomId, eventId);
