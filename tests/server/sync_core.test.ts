@@ -201,6 +201,20 @@ describe('sections', () => {
     expect((await ben.sync({ filter: JSON.stringify({ room: { include_leave: true } }) })).rooms.leave[roomId]).toBeUndefined();
   });
 
+  it('a rejected invite shows in rooms.leave without revealing the room', async () => {
+    const roomId = await anna.createRoom({ name: 'Secret plans', invite: [eve.userId] });
+    await anna.text(roomId, 'the secret');
+    const s0 = await eve.sync();
+    expect(s0.rooms.invite[roomId]).toBeDefined();
+    await eve.ok('POST', `/rooms/${enc(roomId)}/leave`, {});
+    const s1 = await eve.sync({ since: s0.next_batch });
+    const left = s1.rooms.leave[roomId];
+    expect(left.state.events).toEqual([]);
+    expect(left.timeline.events.every((e: any) => e.type === 'm.room.member' && e.state_key === eve.userId)).toBe(true);
+    expect(left.timeline.events.at(-1).content.membership).toBe('leave');
+    expect(JSON.stringify(s1)).not.toContain('the secret');
+  });
+
   it('knocks appear in rooms.knock with stripped state', async () => {
     const roomId = await anna.createRoom({ name: 'Knock knock', initial_state: [{ type: 'm.room.join_rules', content: { join_rule: 'knock' } }] });
     const s0 = await eve.sync();
