@@ -270,8 +270,9 @@ class JournaledStorage implements EngineStorage {
       this.dirtyTail = false;
     }
     try {
-      // Always at the known-good end, so bytes of an earlier failed append are overwritten.
-      await files.writeAt(j.fd, bytes, j.length);
+      // Always at the known-good end, so bytes of an earlier failed append are overwritten. A small
+      // append to the page cache is cheaper synchronously than a trip to the thread pool; the fsync is not.
+      files.writeAtSync(j.fd, bytes, j.length);
       await files.datasync(j.fd);
     } catch (err) {
       this.dirtyTail = true;
@@ -333,19 +334,14 @@ class JournaledStorage implements EngineStorage {
   }
 
   private startSnapshot(seq: number): void {
-    const { shadow, log, files, dir } = this.p;
+    const { shadow, log } = this.p;
     if (!shadow.running) shadow.start(seq); // loads the files on disk, which hold every record up to seq (none is in flight)
     log.debug(`storage: snapshot at record ${seq} started`);
-    const attempt = shadow.snapshot(seq).then(
+    const attempt = shadow.snapshot(seq, !this.strayJournal).then(
       (result) => {
         this.snapshotsWritten++;
         this.lastSnapshot = { ...result, seq };
         log.info(`storage: snapshot at record ${seq} written (${(result.bytes / 1e6).toFixed(1)} MB, export ${result.exportMs.toFixed(0)} ms, total ${result.totalMs.toFixed(0)} ms)`);
-        try {
-          if (!this.strayJournal) pruneFiles(files, dir, seq);
-        } catch (err) {
-          log.warn('storage: could not delete old snapshot/journal files', err);
-        }
         return this.lastSnapshot;
       },
       (err: Error) => {

@@ -10,12 +10,12 @@ export interface ShadowInit {
   upToSeq: number;
 }
 
-export type ShadowRequest = { type: 'records'; bytes: Uint8Array } | { type: 'snapshot'; id: number; seq: number };
+export type ShadowRequest = { type: 'records'; bytes: Uint8Array } | { type: 'snapshot'; id: number; seq: number; prune: boolean };
 
 export type ShadowReply =
   | { type: 'log'; level: 'error' | 'warn' | 'info' | 'debug'; msg: string }
   | { type: 'broken'; error: string }
-  | { type: 'snapshot-done'; id: number; file: string; bytes: number; exportMs: number; totalMs: number }
+  | { type: 'snapshot-done'; id: number; file: string; bytes: number; exportMs: number; totalMs: number; pruned: string[] }
   | { type: 'snapshot-failed'; id: number; error: string };
 
 export interface SnapshotResult {
@@ -23,6 +23,8 @@ export interface SnapshotResult {
   bytes: number;
   exportMs: number;
   totalMs: number;
+  /** Older snapshot and journal files deleted once this one was proven readable. */
+  pruned: string[];
 }
 
 // Run from source (.ts, type-stripped) or built (.js).
@@ -63,13 +65,14 @@ export class ShadowCopy {
     this.worker?.postMessage({ type: 'records', bytes } satisfies ShadowRequest);
   }
 
-  snapshot(seq: number): Promise<SnapshotResult> {
+  /** Writes a snapshot as of record seq; then (if prune) deletes the files it makes unnecessary, off the main thread. */
+  snapshot(seq: number, prune: boolean): Promise<SnapshotResult> {
     const worker = this.worker;
     if (!worker) return Promise.reject(new Error('the shadow copy is not running'));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      worker.postMessage({ type: 'snapshot', id, seq } satisfies ShadowRequest);
+      worker.postMessage({ type: 'snapshot', id, seq, prune } satisfies ShadowRequest);
     });
   }
 

@@ -7,6 +7,7 @@ import { decodeRecords } from './journal.ts';
 import { diskFiles } from './files.ts';
 import { recover } from './recovery.ts';
 import { writeSnapshot } from './snapshot.ts';
+import { pruneFiles } from './layout.ts';
 import type { Logger } from '../log.ts';
 import type { ShadowInit, ShadowReply, ShadowRequest } from './shadow.ts';
 
@@ -53,9 +54,19 @@ handle = (msg) => {
       runner.resetStatements(); // export() freed them
       const exportMs = performance.now() - started;
       const { file, bytes } = writeSnapshot(SQL, diskFiles, init.dir, msg.seq, image);
-      send({ type: 'snapshot-done', id: msg.id, file, bytes, exportMs, totalMs: performance.now() - started });
+      let pruned: string[] = [];
+      try {
+        if (msg.prune) pruned = pruneFiles(diskFiles, init.dir, msg.seq);
+      } catch (err) {
+        log.warn(`could not delete old snapshot/journal files: ${(err as Error).message}`);
+      }
+      send({ type: 'snapshot-done', id: msg.id, file, bytes, exportMs, totalMs: performance.now() - started, pruned });
     } catch (err) {
-      runner.resetStatements();
+      try {
+        runner.resetStatements();
+      } catch {
+        // the database did not reopen; the next records will fail and restart this worker
+      }
       send({ type: 'snapshot-failed', id: msg.id, error: (err as Error).message });
     }
   }

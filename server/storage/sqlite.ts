@@ -20,9 +20,19 @@ export class SqliteRunner implements SqlWriter {
   readonly db: Database;
   constructor(db: Database) {
     this.db = db;
+    this.tune();
   }
 
-  /** sql.js frees every statement on export(); forget them so they are prepared again. */
+  /**
+   * Durability comes from our journal, not SQLite's: keep its rollback journal in memory and skip
+   * its syncs (both per connection, so again after export() reopens the database).
+   */
+  private tune(): void {
+    this.db.run('PRAGMA journal_mode = MEMORY');
+    this.db.run('PRAGMA synchronous = OFF');
+  }
+
+  /** sql.js frees every statement on export() and reopens the database; forget them so they are prepared again. */
   resetStatements(): void {
     for (const stmt of this.cache.values()) {
       try {
@@ -32,6 +42,7 @@ export class SqliteRunner implements SqlWriter {
       }
     }
     this.cache.clear();
+    this.tune();
   }
 
   private statement(sql: string, params?: SqlParams): Statement {
