@@ -7,11 +7,11 @@ import type { JsonObject } from '../http/body.ts';
 import type { SqlReader } from '../storage/types.ts';
 import { clientPath } from '../http/routes.ts';
 import { errors } from '../http/errors.ts';
-import { readableUpTo } from '../rooms/reader.ts';
+import { VisibilityChecker } from '../rooms/visibility.ts';
 import { requireAdmin } from './admin_users.ts';
 import { getEvent } from '../storage/repos/events.ts';
 import { getUser } from '../storage/repos/users.ts';
-import { getRoom } from '../storage/repos/rooms.ts';
+import { getMembership, getRoom } from '../storage/repos/rooms.ts';
 import * as reportsRepo from '../storage/repos/event_reports.ts';
 import { summarizeRoom } from '../directory/room_summary.ts';
 
@@ -42,16 +42,12 @@ export function register(routes: RouteTable, ctx: ServerContext): void {
     const roomId = params.roomId!;
     const eventId = params.eventId!;
     return store({ room_id: roomId, event_id: eventId, target_user_id: null, user_id: user.userId, reason: why, score }, (db) => {
-      // Not found, whether the event does not exist or the reporter may not see it (spec: 404 either way).
-      let visible = false;
-      try {
-        const { upTo, visibility } = readableUpTo(db, roomId, user.userId);
-        const row = getEvent(db, eventId);
-        visible = !!row && row.room_id === roomId && row.stream_pos <= upTo && visibility.canSee(row.stream_pos);
-      } catch {
-        visible = false;
+      // 404 whether the event does not exist or the reporter is not joined or may not see it (spec v1.8+).
+      const row = getEvent(db, eventId);
+      const joined = getMembership(db, roomId, user.userId)?.membership === 'join';
+      if (!joined || !row || row.room_id !== roomId || !new VisibilityChecker(db, roomId, user.userId).canSee(row.stream_pos)) {
+        throw errors.notFound('The event does not exist or you are not joined to its room');
       }
-      if (!visible) throw errors.notFound('The event does not exist or you cannot see it');
     });
   });
 
