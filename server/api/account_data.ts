@@ -5,6 +5,7 @@ import { clientPath } from '../http/routes.ts';
 import type { ServerContext } from '../context.ts';
 import { errors, MatrixError } from '../http/errors.ts';
 import { isValidRoomId } from '../ids.ts';
+import { assertJsonDepth } from '../userdata/json_depth.ts';
 
 /** The spec's answer for a type the server controls: 405 with M_BAD_JSON. */
 function serverManaged(type: string, instead: string): MatrixError {
@@ -43,6 +44,7 @@ export function register(routes: RouteTable, ctx: ServerContext): void {
     ownUser(params.userId, user.userId);
     const type = typeParam(params.type);
     if (SERVER_MANAGED_GLOBAL.has(type)) throw serverManaged(type, 'use the push rules API');
+    assertJsonDepth(body);
     await data.put(user.userId, '', type, body);
     return {};
   });
@@ -59,6 +61,7 @@ export function register(routes: RouteTable, ctx: ServerContext): void {
     const roomId = roomParam(params.roomId);
     const type = typeParam(params.type);
     if (SERVER_MANAGED_ROOM.has(type)) throw serverManaged(type, 'use /read_markers');
+    assertJsonDepth(body);
     await data.put(user.userId, roomId, type, body);
     return {};
   });

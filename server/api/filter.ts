@@ -5,10 +5,12 @@ import type { ServerContext } from '../context.ts';
 import { errors } from '../http/errors.ts';
 import { validateFilter } from '../sync/filter.ts';
 import { getFilterJson, putFilter } from '../storage/repos/filters.ts';
+import { assertJsonDepth } from '../userdata/json_depth.ts';
 
 export function register(routes: RouteTable, ctx: ServerContext): void {
   routes.post(clientPath('/user/:userId/filter'), async ({ params, body, user }) => {
     if (params.userId !== user.userId) throw errors.forbidden('You can only create filters for yourself');
+    assertJsonDepth(body);
     const json = JSON.stringify(validateFilter(body));
     const id = await ctx.storage.write((db) => putFilter(db, user.userId, json));
     return { filter_id: String(id) };

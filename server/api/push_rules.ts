@@ -5,6 +5,7 @@ import type { ServerContext } from '../context.ts';
 import { errors } from '../http/errors.ts';
 import { buildUserRule, deleteRule, findRule, putRule, ruleForClient, rulesetForClient, validateActions } from '../push/rules.ts';
 import { isRuleKind, type RuleKind } from '../push/types.ts';
+import { assertJsonDepth } from '../userdata/json_depth.ts';
 
 function kindParam(kind: string | undefined): RuleKind {
   if (!kind || !isRuleKind(kind)) throw errors.invalidParam('kind must be one of override, content, room, sender, underride');
@@ -25,6 +26,7 @@ export function register(routes: RouteTable, ctx: ServerContext): void {
 
   routes.put(clientPath(rule), async ({ params, query, body, user }) => {
     const kind = kindParam(params.kind);
+    assertJsonDepth(body);
     const newRule = buildUserRule(kind, params.ruleId!, body);
     await push.edit(user.userId, (ruleset) => putRule(ruleset, kind, newRule, query.before, query.after));
     return {};
@@ -58,6 +60,7 @@ export function register(routes: RouteTable, ctx: ServerContext): void {
 
   routes.put(clientPath(`${rule}/actions`), async ({ params, body, user }) => {
     const kind = kindParam(params.kind);
+    assertJsonDepth(body);
     const actions = validateActions(body.actions);
     await push.edit(user.userId, (ruleset) => {
       findRule(ruleset, kind, params.ruleId!).actions = actions;

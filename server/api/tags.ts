@@ -5,6 +5,7 @@ import type { ServerContext } from '../context.ts';
 import { errors } from '../http/errors.ts';
 import type { JsonObject } from '../http/body.ts';
 import { ownUser, roomParam } from './account_data.ts';
+import { assertJsonDepth } from '../userdata/json_depth.ts';
 
 const TAG_TYPE = 'm.tag';
 
@@ -31,6 +32,7 @@ export function register(routes: RouteTable, ctx: ServerContext): void {
     const roomId = roomParam(params.roomId);
     const tag = tagParam(params.tag);
     if (body.order !== undefined && typeof body.order !== 'number') throw errors.badJson('order must be a number');
+    assertJsonDepth(body);
     await data.update(user.userId, roomId, TAG_TYPE, (current) => ({ content: { tags: { ...tagsOf(current), [tag]: body } }, result: undefined }));
     return {};
   });
