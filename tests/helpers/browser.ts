@@ -37,8 +37,10 @@ export interface GuardedPage {
   page: Page;
   /** Every URL the page tried to reach off loopback (each was aborted). */
   offLoopback: string[];
-  /** console.error messages and uncaught page errors. */
+  /** console.error messages and uncaught page errors (the browser's "Failed to load resource" lines are in httpErrors). */
   consoleErrors: string[];
+  /** Every HTTP response with status >= 400, as "STATUS METHOD path". */
+  httpErrors: string[];
 }
 
 /** A fresh context and page, with requests off loopback aborted and recorded. */
@@ -53,6 +55,7 @@ export async function openGuardedPage(
   });
   const offLoopback: string[] = [];
   const consoleErrors: string[] = [];
+  const httpErrors: string[] = [];
   await context.route('**', (route) => {
     const url = route.request().url();
     if (staysOnLoopback(url)) return route.continue();
@@ -66,10 +69,13 @@ export async function openGuardedPage(
   });
   const page = await context.newPage();
   page.on('console', (msg) => {
-    if (msg.type() === 'error') consoleErrors.push(msg.text());
+    if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource:')) consoleErrors.push(msg.text());
+  });
+  page.on('response', (res) => {
+    if (res.status() >= 400) httpErrors.push(`${res.status()} ${res.request().method()} ${new URL(res.url()).pathname}`);
   });
   page.on('pageerror', (err) => consoleErrors.push(`pageerror: ${err.message}`));
-  return { context, page, offLoopback, consoleErrors };
+  return { context, page, offLoopback, consoleErrors, httpErrors };
 }
 
 /** Saves a PNG under test-artifacts/ (gitignored) and returns its path. */

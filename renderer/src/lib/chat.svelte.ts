@@ -61,6 +61,8 @@ export class ChatSession {
       accessToken: session.accessToken,
       userId: session.userId,
       deviceId: session.deviceId,
+      // No calls in this app: skips TURN polling (and its console errors on servers without VoIP).
+      disableVoip: true,
     });
     this.client.on(ClientEvent.Sync, (state) => {
       if (state === SyncState.Prepared || state === SyncState.Syncing) this.connection = 'ready';

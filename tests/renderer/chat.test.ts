@@ -1,0 +1,241 @@
+// The chat client in headless Chromium, against a real homeserver process, with a matrix-js-sdk
+// "phone" (bob) on the other side of every conversation.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { Preset, type MatrixEvent } from 'matrix-js-sdk';
+import { startServer, type ServerProcess } from '../helpers/server.ts';
+import { registerAndLogin, type LoggedIn } from '../helpers/accounts.ts';
+import { assertRendererBuilt, launchBrowser, openGuardedPage, saveScreenshot, type GuardedPage } from '../helpers/browser.ts';
+import { startPhone, type Phone } from './phone.ts';
+import { logInThroughUi } from './ui.ts';
+
+let server: ServerProcess;
+let browser: Browser;
+let guarded: GuardedPage;
+let page: Page;
+let anna: LoggedIn;
+let bob: Phone;
+let kitchen: string;
+
+beforeAll(async () => {
+  assertRendererBuilt();
+  [server, browser] = await Promise.all([startServer(), launchBrowser()]);
+  anna = await registerAndLogin(server, 'anna', 'anna-pw');
+  bob = await startPhone(server.url, await registerAndLogin(server, 'bob', 'bob-pw'));
+  guarded = await openGuardedPage(browser);
+  page = guarded.page;
+  page.on('dialog', (d) => void d.accept());
+});
+afterAll(async () => {
+  bob?.stop();
+  await browser?.close();
+  await server?.dispose();
+});
+
+const timeline = () => page.getByRole('log', { name: 'Messages' });
+const roomButton = (name: string) => page.getByRole('navigation', { name: 'Chats' }).getByRole('button', { name: new RegExp(`^${name}`) });
+const messageRow = (text: string) => timeline().locator('article').filter({ hasText: text });
+
+async function send(text: string): Promise<void> {
+  const box = page.getByRole('textbox', { name: 'Message' });
+  await box.click();
+  await box.pressSequentially(text);
+  await box.press('Enter');
+}
+
+function isMessage(body: string) {
+  return (ev: MatrixEvent) => ev.getType() === 'm.room.message' && ev.getContent().body === body;
+}
+
+describe('chatting with a phone', () => {
+  it('shows an invitation, and accepting it opens the room', async () => {
+    kitchen = (await bob.client.createRoom({ name: 'Kitchen', preset: Preset.PrivateChat, invite: [anna.userId] })).room_id;
+    await logInThroughUi(page, server.url, 'anna', 'anna-pw');
+    const invites = page.getByRole('region', { name: 'Invitations' });
+    await invites.getByText('Kitchen').waitFor();
+    expect(await invites.getByText('Invited by @bob:test.local').isVisible()).toBe(true);
+    await invites.getByRole('button', { name: 'Accept' }).click();
+    await page.getByRole('heading', { name: 'Kitchen' }).waitFor();
+    await bob.waitForEvent(kitchen, (ev) => ev.getType() === 'm.room.member' && ev.getStateKey() === anna.userId && ev.getContent().membership === 'join');
+    expect(await invites.count()).toBe(0);
+  });
+
+  it('shows a message the phone sends in the open room and in the room list preview', async () => {
+    await bob.client.sendTextMessage(kitchen, 'Dinner at 7?');
+    await messageRow('Dinner at 7?').waitFor();
+    await expect.poll(() => roomButton('Kitchen').textContent()).toContain('Dinner at 7?');
+  });
+
+  it('sends with Enter, and Shift+Enter makes a new line', async () => {
+    const box = page.getByRole('textbox', { name: 'Message' });
+    await box.click();
+    await box.pressSequentially('Line one');
+    await box.press('Shift+Enter');
+    await box.pressSequentially('line two');
+    await box.press('Enter');
+    const ev = await bob.waitForEvent(kitchen, isMessage('Line one\nline two'));
+    expect(ev.getSender()).toBe(anna.userId);
+    expect(await box.inputValue()).toBe('');
+  });
+
+  it('sends Markdown as sanitised formatted_body', async () => {
+    await send('**bold** and `code`');
+    const ev = await bob.waitForEvent(kitchen, isMessage('**bold** and `code`'));
+    expect(ev.getContent().format).toBe('org.matrix.custom.html');
+    expect(ev.getContent().formatted_body).toContain('<strong>bold</strong>');
+    expect(ev.getContent().formatted_body).toContain('<code>code</code>');
+    await messageRow('bold and').locator('strong').waitFor();
+  });
+
+  it('edits my last message with the Up arrow, and the phone receives the edit', async () => {
+    await send('See you at 8');
+    const original = await bob.waitForEvent(kitchen, isMessage('See you at 8'));
+    await messageRow('See you at 8').locator('.state').waitFor({ state: 'detached' });
+    const box = page.getByRole('textbox', { name: 'Message' });
+    await box.press('ArrowUp');
+    await expect.poll(() => box.inputValue()).toBe('See you at 8');
+    await box.fill('See you at 9');
+    await box.press('Enter');
+    const edit = await bob.waitForEvent(kitchen, (ev) => ev.getWireContent()['m.relates_to']?.rel_type === 'm.replace');
+    expect(edit.getWireContent()['m.relates_to'].event_id).toBe(original.getId());
+    expect(edit.getWireContent()['m.new_content'].body).toBe('See you at 9');
+    await messageRow('See you at 9').getByText('(edited)').waitFor();
+    expect(await messageRow('See you at 8').count()).toBe(0);
+  });
+
+  it('reacts with a click and takes the reaction back with another', async () => {
+    const target = await bob.waitForEvent(kitchen, isMessage('Dinner at 7?'));
+    const row = messageRow('Dinner at 7?');
+    await row.hover();
+    await row.getByRole('button', { name: 'React with 👍' }).click();
+    const reaction = await bob.waitForEvent(kitchen, (ev) => ev.getType() === 'm.reaction' && ev.getSender() === anna.userId);
+    expect(reaction.getContent()['m.relates_to']).toEqual({ rel_type: 'm.annotation', event_id: target.getId(), key: '👍' });
+    const chip = row.locator('.reactions button', { hasText: '👍' });
+    await expect.poll(() => chip.getAttribute('aria-pressed')).toBe('true');
+    expect(await chip.textContent()).toContain('1');
+
+    await chip.click();
+    await bob.waitForEvent(kitchen, (ev) => ev.getType() === 'm.room.redaction' && ev.event.redacts === reaction.getId());
+    await chip.waitFor({ state: 'detached' });
+  });
+
+  it('deletes my message for everyone', async () => {
+    await send('oops, wrong room');
+    const mine = await bob.waitForEvent(kitchen, isMessage('oops, wrong room'));
+    const row = messageRow('oops, wrong room');
+    await row.locator('.state').waitFor({ state: 'detached' });
+    await row.hover();
+    await row.getByRole('button', { name: 'Delete' }).click();
+    await bob.waitForEvent(kitchen, (ev) => ev.getType() === 'm.room.redaction' && ev.event.redacts === mine.getId());
+    await timeline().locator(`article[data-event-id="${mine.getId()}"]`).getByText('Message deleted').waitFor();
+  });
+
+  it("shows the phone's edits, reactions and deletions", async () => {
+    const { event_id: id } = await bob.client.sendTextMessage(kitchen, 'Buy milk');
+    await messageRow('Buy milk').waitFor();
+    await bob.client.sendMessage(kitchen, {
+      msgtype: 'm.text',
+      body: '* Buy oat milk',
+      'm.new_content': { msgtype: 'm.text', body: 'Buy oat milk' },
+      'm.relates_to': { rel_type: 'm.replace', event_id: id },
+    } as never);
+    const row = timeline().locator(`article[data-event-id="${id}"]`);
+    await row.getByText('Buy oat milk').waitFor();
+    await row.getByText('(edited)').waitFor();
+    await bob.client.sendEvent(kitchen, 'm.reaction' as never, { 'm.relates_to': { rel_type: 'm.annotation', event_id: id, key: '❤️' } } as never);
+    const chip = row.locator('.reactions button', { hasText: '❤️' });
+    await chip.waitFor();
+    expect(await chip.getAttribute('aria-pressed')).toBe('false');
+    await bob.client.redactEvent(kitchen, id);
+    await row.getByText('Message deleted').waitFor();
+    expect(await row.locator('.reactions').count()).toBe(0);
+  });
+
+  it('renders HTML from others safely: no script, no remote image, no javascript: link', async () => {
+    const html = '<b>hello</b> <script>window.__pwned = 1</script><img src="http://192.0.2.9/cat.png" alt="cat picture"> <a href="javascript:window.__pwned=2">click</a> <a href="https://example.org/">site</a>';
+    await bob.client.sendMessage(kitchen, { msgtype: 'm.text', body: 'hello', format: 'org.matrix.custom.html', formatted_body: html } as never);
+    const row = messageRow('cat picture');
+    await row.waitFor();
+    expect(await row.locator('b', { hasText: 'hello' }).count()).toBe(1);
+    expect(await row.locator('img, script').count()).toBe(0);
+    await row.getByText('click').click();
+    expect(await page.evaluate(() => (window as any).__pwned)).toBeUndefined();
+    expect(await row.getByText('click').getAttribute('href')).toBeNull();
+    expect(await row.getByRole('link', { name: 'site' }).getAttribute('rel')).toContain('noopener');
+    expect(guarded.offLoopback).toEqual([]);
+  });
+
+  it('orders rooms by activity, filters them, and shows unread counts in the badge and the title', async () => {
+    const garage = (await bob.client.createRoom({ name: 'Garage', preset: Preset.PublicChat })).room_id;
+    // anna joins from another of her devices, so the web client sees it arrive by sync.
+    const res = await fetch(`${server.url}/_matrix/client/v3/join/${encodeURIComponent(garage)}`, {
+      method: 'POST', headers: { Authorization: `Bearer ${anna.accessToken}`, 'Content-Type': 'application/json' }, body: '{}',
+    });
+    expect(res.status).toBe(200);
+    await roomButton('Garage').waitFor();
+    await bob.client.sendTextMessage(garage, 'The bike has a flat tyre');
+    await bob.client.sendTextMessage(garage, 'Can you fix it?');
+    await expect.poll(() => roomButton('Garage').locator('.badge').textContent()).toBe('2');
+    await expect.poll(() => page.title()).toBe('(2) Meowtrix');
+    const order = await page.getByRole('navigation', { name: 'Chats' }).locator('.list .name').allTextContents();
+    expect(order.slice(0, 2)).toEqual(['Garage', 'Kitchen']);
+    await saveScreenshot(page, 'room-list');
+
+    const filter = page.getByRole('searchbox', { name: 'Filter chats' });
+    await filter.fill('kit');
+    await expect.poll(() => page.locator('.list .name').allTextContents()).toEqual(['Kitchen']);
+    await filter.fill('');
+
+    // Opening the room sends a read receipt: the badge and the title clear.
+    await roomButton('Garage').click();
+    await messageRow('Can you fix it?').waitFor();
+    await expect.poll(() => roomButton('Garage').locator('.badge').count()).toBe(0);
+    await expect.poll(() => page.title()).toBe('Meowtrix');
+  });
+
+  it('declines an invitation', async () => {
+    const attic = (await bob.client.createRoom({ name: 'Attic', preset: Preset.PrivateChat, invite: [anna.userId] })).room_id;
+    const invites = page.getByRole('region', { name: 'Invitations' });
+    await invites.getByText('Attic').waitFor();
+    await invites.getByRole('button', { name: 'Decline' }).click();
+    await bob.waitForEvent(attic, (ev) => ev.getType() === 'm.room.member' && ev.getStateKey() === anna.userId && ev.getContent().membership === 'leave');
+    await invites.waitFor({ state: 'detached' });
+    expect(await roomButton('Attic').count()).toBe(0);
+  });
+
+  it('loads older messages on scrolling up and keeps the viewport anchored', async () => {
+    const archive = (await bob.client.createRoom({ name: 'Archive', preset: Preset.PublicChat })).room_id;
+    for (let i = 1; i <= 70; i++) await bob.client.sendTextMessage(archive, `archive message ${i}`);
+    const res = await fetch(`${server.url}/_matrix/client/v3/join/${encodeURIComponent(archive)}`, {
+      method: 'POST', headers: { Authorization: `Bearer ${anna.accessToken}`, 'Content-Type': 'application/json' }, body: '{}',
+    });
+    expect(res.status).toBe(200);
+    await roomButton('Archive').click();
+    await messageRow('archive message 70').waitFor();
+    expect(await messageRow('archive message 1').count()).toBe(0);
+
+    // Scroll up step by step; each time older messages arrive, the message we were looking at stays put.
+    const scroller = timeline();
+    for (let round = 0; round < 20 && (await page.getByText('archive message 1', { exact: true }).count()) === 0; round++) {
+      const anchor = scroller.locator('article').first();
+      const anchorId = await anchor.getAttribute('data-event-id');
+      await scroller.evaluate((el) => (el.scrollTop = 0));
+      await page.waitForTimeout(50);
+      await expect.poll(async () => (await scroller.locator('article').first().getAttribute('data-event-id')) !== anchorId || (await page.getByText('This is the start of the conversation.').count()) > 0).toBe(true);
+      const box = await scroller.locator(`article[data-event-id="${anchorId}"]`).boundingBox();
+      const view = await scroller.boundingBox();
+      // The old top message is now below the viewport's top: older ones were inserted above it, not under our eyes.
+      expect(box?.y).toBeGreaterThanOrEqual(view!.y - 1);
+    }
+    await page.getByText('archive message 1', { exact: true }).waitFor();
+    await saveScreenshot(page, 'timeline-scrollback');
+  });
+
+  it('kept every request on loopback, logged no errors, and met no HTTP error but an unstable probe', () => {
+    expect(guarded.offLoopback).toEqual([]);
+    expect(guarded.consoleErrors).toEqual([]);
+    // matrix-js-sdk asks every server for MSC4143 call transports; a JSON 404 is the right answer.
+    const unexpected = guarded.httpErrors.filter((e) => e !== '404 GET /_matrix/client/unstable/org.matrix.msc4143/rtc/transports');
+    expect(unexpected).toEqual([]);
+  });
+});
