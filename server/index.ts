@@ -97,7 +97,7 @@ export async function startHomeserver(
   try {
     await listen(server, config.port, config.bind);
     // The CLI's way in while we hold the database (user add, token create, ...).
-    adminSocket = await listenAdminSocket(config.dataDir, { ...accountServices, storage }, log);
+    adminSocket = await listenAdminSocket(config.dataDir, { ...accountServices, storage, media }, log);
   } catch (err) {
     server.close();
     await storage.close();

@@ -10,6 +10,8 @@ import { createLogger } from '../log.ts';
 import { systemClock } from '../clock.ts';
 import { defaultServerName, ensureDataDir, isValidServerName } from '../config.ts';
 import { MatrixError } from '../http/errors.ts';
+import { resolveConfig } from '../config.ts';
+import { MediaService } from '../media/service.ts';
 
 export class HostOpError extends Error {
   readonly errcode: string;
@@ -33,7 +35,10 @@ export async function runHostOp(options: { dataDir: string; serverName?: string 
     if (!isValidServerName(serverName)) throw new HostOpError('M_INVALID_PARAM', `"${serverName}" is not a valid server name`);
     await pinServerName(storage, serverName, log);
     const services = createAccountServices({ storage, clock: systemClock, serverName });
-    return await runAdminOp({ ...services, storage }, op, args);
+    const media = op.startsWith('media.')
+      ? new MediaService({ config: resolveConfig({ dataDir: options.dataDir, serverName }), storage, clock: systemClock, log })
+      : undefined;
+    return await runAdminOp({ ...services, storage, media }, op, args);
   } catch (err) {
     if (err instanceof MatrixError) throw new HostOpError(err.errcode, err.message);
     throw err;

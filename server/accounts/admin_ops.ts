@@ -5,11 +5,15 @@ import { errors } from '../http/errors.ts';
 import { accountErrors } from './errors.ts';
 import * as users from '../storage/repos/users.ts';
 import type { Storage } from '../storage/types.ts';
+import type { MediaService } from '../media/service.ts';
+import { MEDIA_ADMIN_OPS } from '../media/admin_ops.ts';
 
 export type AdminArgs = Record<string, unknown>;
 
 export interface AdminOpDeps extends AccountServices {
   storage: Storage;
+  /** For media.* operations (usage, purge). */
+  media?: MediaService;
 }
 
 function str(args: AdminArgs, key: string): string {
@@ -64,7 +68,7 @@ const OPS: Record<string, (deps: AdminOpDeps, args: AdminArgs) => Promise<unknow
 };
 
 export async function runAdminOp(deps: AdminOpDeps, op: string, args: AdminArgs): Promise<unknown> {
-  const fn = OPS[op];
+  const fn = OPS[op] ?? MEDIA_ADMIN_OPS[op];
   if (!fn) throw errors.unrecognized(`Unknown admin operation ${op}`);
   return fn(deps, args);
 }

@@ -3,6 +3,7 @@ import { serve, serveUsage } from './serve.ts';
 import { user, userUsage } from './user.ts';
 import { token, tokenUsage } from './token.ts';
 import { backup, restore, backupUsage } from './backup.ts';
+import { media, mediaUsage } from './media.ts';
 import type { Command } from './common.ts';
 
 export const COMMANDS: Record<string, Command> = {
@@ -11,9 +12,10 @@ export const COMMANDS: Record<string, Command> = {
   token,
   backup,
   restore,
+  media,
 };
 
 export const USAGE = `Usage: meowtrix-server <command> [options]
 
 Commands:
-${serveUsage}${userUsage}${tokenUsage}${backupUsage}`;
+${serveUsage}${userUsage}${tokenUsage}${backupUsage}${mediaUsage}`;
