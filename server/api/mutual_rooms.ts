@@ -24,7 +24,8 @@ export function register(routes: RouteTable, ctx: ServerContext): void {
       const theirs = new Set(roomsOfUser(db, other, 'join').map((m) => m.room_id));
       const shared = roomsOfUser(db, user.userId, 'join').map((m) => m.room_id).filter((r) => theirs.has(r)).sort();
       const joined = shared.slice(offset, offset + PAGE);
-      return offset + joined.length < shared.length ? { joined, next_batch: `m${offset + joined.length}` } : { joined };
+      const count = shared.length;
+      return offset + joined.length < count ? { joined, count, next_batch: `m${offset + joined.length}` } : { joined, count };
     });
   });
 }
