@@ -3,17 +3,32 @@
 // entry at or before its position. One checker per (room, user) loads the few relevant rows once.
 import type { SqlReader } from '../storage/types.ts';
 import { membershipHistory, stateHistory } from '../storage/repos/events.ts';
+import { getMembership, type MembershipRow } from '../storage/repos/rooms.ts';
 
 export class VisibilityChecker {
-  private readonly memberships: { stream_pos: number; membership: string }[];
-  private readonly visibilities: { stream_pos: number; value: string }[];
+  private readonly db: SqlReader;
+  private readonly roomId: string;
+  private readonly userId: string;
+  private current: MembershipRow | null | undefined;
+  private membershipRows: { stream_pos: number; membership: string }[] | undefined;
+  private visibilityRows: { stream_pos: number; value: string }[] | undefined;
 
   constructor(db: SqlReader, roomId: string, userId: string) {
-    this.memberships = membershipHistory(db, roomId, userId);
-    this.visibilities = stateHistory(db, roomId, 'm.room.history_visibility', '').map((r) => {
+    this.db = db;
+    this.roomId = roomId;
+    this.userId = userId;
+  }
+
+  // Loaded on first need: live syncs of joined members only ever take the fast path in canSee().
+  private get memberships(): { stream_pos: number; membership: string }[] {
+    return (this.membershipRows ??= membershipHistory(this.db, this.roomId, this.userId));
+  }
+
+  private get visibilities(): { stream_pos: number; value: string }[] {
+    return (this.visibilityRows ??= stateHistory(this.db, this.roomId, 'm.room.history_visibility', '').map((r) => {
       const content = (JSON.parse(r.json) as { content?: { history_visibility?: unknown } }).content;
       return { stream_pos: r.stream_pos, value: typeof content?.history_visibility === 'string' ? content.history_visibility : 'shared' };
-    });
+    }));
   }
 
   /** The user's membership right after the event at `pos` ('leave' if never a member). */
@@ -32,6 +47,9 @@ export class VisibilityChecker {
   }
 
   canSee(pos: number): boolean {
+    // Joined since their latest membership event: everything from there on is theirs to see.
+    if (this.current === undefined) this.current = getMembership(this.db, this.roomId, this.userId) ?? null;
+    if (this.current?.membership === 'join' && pos >= this.current.stream_pos) return true;
     // Users always see changes to their own membership (their invite, kick, ban).
     if (latestAt(this.memberships, pos)?.stream_pos === pos) return true;
     const visibility = this.visibilityAt(pos);

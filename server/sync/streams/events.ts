@@ -136,9 +136,13 @@ function joinedSection(rc: RoomContext, roomId: string, since: number | null, to
   const complete = since === null || fullState;
   if (!complete && !timeline.length && !limited) return undefined;
   const section = emptyJoinedRoom();
-  section.timeline = { events: timeline.map((r) => format(rc, r)), limited, prev_batch: paginationToken(startPos - 1) };
-  section.state.events = stateSection(rc, roomId, since, startPos, limited, complete, timeline).map((r) => format(rc, r, false));
-  section.summary = summary(rc.db, roomId, rc.req.userId);
+  // A live, gapless timeline carries any edits and thread replies itself: bundling would repeat them.
+  const bundle = complete || limited;
+  section.timeline = { events: timeline.map((r) => format(rc, r, bundle)), limited, prev_batch: paginationToken(startPos - 1) };
+  const state = stateSection(rc, roomId, since, startPos, limited, complete, timeline);
+  section.state.events = state.map((r) => format(rc, r, false));
+  // Clients keep the last summary; send it when it may have changed.
+  if (complete || [...timeline, ...state].some((r) => r.type === 'm.room.member')) section.summary = summary(rc.db, roomId, rc.req.userId);
   return section;
 }
 
