@@ -1,5 +1,5 @@
 // GET /v1/rooms/{roomId}/hierarchy through real HTTP: a space with a nested space and a suggested
-// child, suggested_only, max_depth, pagination, and rooms the requester may not see.
+// child, suggested_only, max_depth, pagination, parent-only claims, loops, and rooms the requester may not see.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type ServerProcess } from '../helpers/server.ts';
 import { expectMatchesSpec } from '../helpers/spec.ts';
@@ -58,6 +58,16 @@ describe('space hierarchy', () => {
     expect(body.rooms[1]).toMatchObject({ name: 'Kitchen', topic: 'food' });
     expect(body.rooms.find((r: any) => r.room_id === kids).children_state.map((e: any) => e.state_key)).toEqual([homework]);
     expect(body.next_batch).toBeUndefined();
+  });
+
+  it('does not list a room that only claims the space as parent, and survives a loop', async () => {
+    const secretRoom = await ana.createRoom({ preset: 'public_chat', name: 'Secret' });
+    await ana.ok('PUT', `/rooms/${enc(secretRoom)}/state/m.space.parent/${enc(home)}`, { via: ['test.local'] });
+    await addChild(kids, home, {});
+    const body = await hierarchy(ana, home);
+    expect(roomIds(body)).toEqual([home, kitchen, kids, diary, homework]);
+    expect(body.rooms.find((r: any) => r.room_id === kids).children_state.map((e: any) => e.state_key)).toEqual([homework, home]);
+    await ana.ok('PUT', `/rooms/${enc(kids)}/state/m.space.child/${enc(home)}`, {});
   });
 
   it('shows only suggested children with suggested_only', async () => {
