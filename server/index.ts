@@ -85,6 +85,9 @@ export async function startHomeserver(
   const pushers = new PusherService(storage, systemClock);
   const pushDelivery = new PushDelivery({ storage, pushers, log, timings: pushTimingsFromEnv() });
   rooms.onCommitted((events) => pushDelivery.onCommitted(events));
+  accountServices.accounts.onDevicesRemoved((userId, deviceIds) => {
+    void pushers.forgetDevices(userId, deviceIds).catch((err: unknown) => log.error('could not forget pushers of removed devices', err));
+  });
   rooms.onCommitted((events) => userData.onEventsCommitted(events));
   const services = { config, log, storage, clock: systemClock, ...accountServices, notifier, e2ee, media, rooms, userData, push: { pushers } };
   const ctx: ServerContext = { ...services, sync: new SyncService(createStreamProviders(services), notifier) };

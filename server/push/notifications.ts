@@ -10,6 +10,7 @@ import { evaluate, outcomeOf } from './evaluator.ts';
 import type { PushRuleService } from './service.ts';
 import type { PersistedEvent, RoomStateView } from '../rooms/types.ts';
 import { userLevel } from '../rooms/power_levels.ts';
+import { ignoredUsers } from '../userdata/ignored_users.ts';
 
 export const MAIN_THREAD = 'main';
 
@@ -61,6 +62,8 @@ export class NotificationService {
     const senderPowerLevel = userLevel(powerLevels, persisted.sender);
     for (const userId of members) {
       if (userId === persisted.sender) continue;
+      // An ignored sender's events neither count as unread nor notify (spec "Ignoring Users").
+      if (persisted.stateKey === undefined && ignoredUsers(db, userId).has(persisted.sender)) continue;
       const actions = evaluate(this.pushRules.ruleset(userId), event, {
         userId,
         displayName: () => {

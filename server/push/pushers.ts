@@ -74,6 +74,13 @@ export class PusherService {
     });
   }
 
+  /** A logged-out or deleted device stops being woken (as Synapse does). */
+  async forgetDevices(userId: string, deviceIds: string[]): Promise<void> {
+    await this.storage.write((db) => {
+      for (const deviceId of deviceIds) pushersRepo.deletePushersOfDevice(db, userId, deviceId);
+    });
+  }
+
   /** The gateway said these pushkeys are dead (rejected): forget them. */
   async reject(userId: string, appId: string, pushkey: string): Promise<void> {
     await this.storage.write((db) => pushersRepo.deletePusher(db, userId, appId, pushkey));

@@ -34,6 +34,8 @@ describe('ignoring a user', () => {
     await cy.text(room, 'from cy');
     const next = await ana.sync({ since: start.next_batch, timeout: 0 });
     expect(bodies(timelineOf(next, room))).toEqual(['from cy']);
+    // Only cy's message counts as unread.
+    expect(next.rooms.join[room].unread_notifications.notification_count).toBe(1);
     expect(next.account_data.events.find((e: any) => e.type === 'm.ignored_user_list').content.ignored_users).toHaveProperty([bo.userId]);
     // An initial sync leaves them out too.
     expect(bodies(timelineOf(await ana.sync(), room))).not.toContain('from bo (ignored)');

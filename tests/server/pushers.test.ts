@@ -6,7 +6,8 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type ServerProcess } from '../helpers/server.ts';
 import { expectMatchesSpec } from '../helpers/spec.ts';
-import { enc, newUsers, type TestUser } from '../helpers/rooms.ts';
+import { enc, newUsers, TestUser } from '../helpers/rooms.ts';
+import { login } from '../helpers/accounts.ts';
 
 interface Notify {
   path: string;
@@ -175,6 +176,15 @@ describe('pushers', () => {
     await bo.ok('POST', '/pushers/set', pusher({ pushkey: 'shared-key' }));
     expect((await cy.ok('GET', '/pushers')).pushers).toEqual([]);
     expect((await bo.ok('GET', '/pushers')).pushers.map((p: any) => p.pushkey).sort()).toEqual(['bo-phone', 'shared-key']);
+  });
+
+  it('forgets the pushers of a device that logs out', async () => {
+    const phone = new TestUser(server, await login(server, 'cy', 'pw-cy'));
+    await phone.ok('POST', '/pushers/set', pusher({ pushkey: 'cy-old-phone' }));
+    expect((await cy.ok('GET', '/pushers')).pushers.map((p: any) => p.pushkey)).toContain('cy-old-phone');
+    await phone.ok('POST', '/logout', {});
+    for (let i = 0; i < 100 && (await cy.ok('GET', '/pushers')).pushers.length; i++) await new Promise((r) => setTimeout(r, 50));
+    expect((await cy.ok('GET', '/pushers')).pushers).toEqual([]);
   });
 
   it('rejects gateways that are not http(s) push gateway URLs, and incomplete pushers', async () => {

@@ -35,6 +35,11 @@ export function deletePusher(db: SqlWriter, userId: string, appId: string, pushk
   return db.run(`DELETE FROM pushers WHERE user_id = ? AND app_id = ? AND pushkey = ?`, [userId, appId, pushkey]).changes;
 }
 
+/** Pushers set from devices that were logged out or deleted. */
+export function deletePushersOfDevice(db: SqlWriter, userId: string, deviceId: string): void {
+  db.run(`DELETE FROM pushers WHERE user_id = ? AND device_id = ?`, [userId, deviceId]);
+}
+
 /** Without `append`, a pushkey belongs to one user only (spec POST /pushers/set). */
 export function deletePushkeyOfOtherUsers(db: SqlWriter, userId: string, appId: string, pushkey: string): void {
   db.run(`DELETE FROM pushers WHERE app_id = ? AND pushkey = ? AND user_id != ?`, [appId, pushkey, userId]);
