@@ -28,18 +28,34 @@ export interface UnreadCount {
 
 /**
  * Unread notifications of a user in a room, per thread: those after both the unthreaded read
- * position and the thread's own read position. Scans only rows after the unthreaded position.
+ * position and the thread's own read position. Range scans on the primary key; rows before the
+ * unthreaded position are never visited.
  */
 export function unreadCounts(db: SqlReader, userId: string, roomId: string): UnreadCount[] {
-  return db.all<UnreadCount>(
-    `SELECT pa.thread_id AS thread_id, count(*) AS notifications, coalesce(sum(pa.highlight), 0) AS highlights
-       FROM push_actions pa
-      WHERE pa.user_id = ? AND pa.room_id = ?
-        AND pa.stream_ordering > coalesce((SELECT stream_ordering FROM read_positions WHERE user_id = pa.user_id AND room_id = pa.room_id AND thread_id = ''), 0)
-        AND pa.stream_ordering > coalesce((SELECT stream_ordering FROM read_positions r WHERE r.user_id = pa.user_id AND r.room_id = pa.room_id AND r.thread_id = pa.thread_id), 0)
-      GROUP BY pa.thread_id`,
+  const positions = db.all<{ thread_id: string; stream_ordering: number }>(
+    `SELECT thread_id, stream_ordering FROM read_positions WHERE user_id = ? AND room_id = ?`,
     [userId, roomId],
   );
+  const unthreaded = positions.find((p) => p.thread_id === '')?.stream_ordering ?? 0;
+  const counts = db.all<UnreadCount>(
+    `SELECT thread_id, count(*) AS notifications, coalesce(sum(highlight), 0) AS highlights
+       FROM push_actions WHERE user_id = ? AND room_id = ? AND stream_ordering > ? GROUP BY thread_id`,
+    [userId, roomId, unthreaded],
+  );
+  for (const p of positions) {
+    if (p.thread_id === '' || p.stream_ordering <= unthreaded) continue;
+    const c = counts.find((x) => x.thread_id === p.thread_id);
+    if (!c) continue;
+    // Read in that thread up to its own position: take those back out.
+    const read = db.get<{ n: number; h: number }>(
+      `SELECT count(*) AS n, coalesce(sum(highlight), 0) AS h FROM push_actions
+        WHERE user_id = ? AND room_id = ? AND stream_ordering > ? AND stream_ordering <= ? AND thread_id = ?`,
+      [userId, roomId, unthreaded, p.stream_ordering, p.thread_id],
+    )!;
+    c.notifications -= read.n;
+    c.highlights -= read.h;
+  }
+  return counts.filter((c) => c.notifications > 0);
 }
 
 export interface NotificationRow extends PushActionRow {
