@@ -97,7 +97,7 @@ describe('chatting with a phone', () => {
     await box.fill('See you at 9');
     await box.press('Enter');
     const edit = await bob.waitForEvent(kitchen, (ev) => ev.getWireContent()['m.relates_to']?.rel_type === 'm.replace');
-    expect(edit.getWireContent()['m.relates_to'].event_id).toBe(original.getId());
+    expect(edit.getWireContent()['m.relates_to']?.event_id).toBe(original.getId());
     expect(edit.getWireContent()['m.new_content'].body).toBe('See you at 9');
     await messageRow('See you at 9').getByText('(edited)').waitFor();
     expect(await messageRow('See you at 8').count()).toBe(0);

@@ -72,6 +72,23 @@ export const en = {
   'composer.editing': 'Editing message. Esc to cancel.',
   'composer.cancelEdit': 'Cancel edit',
   'composer.sendFailed': 'Could not send: {detail}',
+
+  'media.download': 'Download {name}',
+  'media.downloadButton': 'Download',
+  'media.play': 'Play {name}',
+  'media.loading': 'Loading…',
+  'media.loadFailed': 'Could not load this file.',
+  'media.openImage': 'Open image {name}',
+  'media.close': 'Close',
+  'composer.attach': 'Attach files',
+  'upload.label': 'Files to send',
+  'upload.send': 'Send files',
+  'upload.remove': 'Remove {name}',
+  'upload.cancel': 'Cancel upload of {name}',
+  'upload.progress': 'Uploading {name}: {percent}%',
+  'upload.tooLarge': '{name} is too large for this server (limit {limit}).',
+  'upload.failed': 'Upload of {name} failed: {detail}',
+  'upload.dropHere': 'Drop files to send them',
 } as const;
 
 export type MessageKey = keyof typeof en;

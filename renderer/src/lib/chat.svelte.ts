@@ -16,6 +16,8 @@ import {
 import type { StoredSession } from './session.ts';
 import { buildTimeline, type TimelineItem } from './timeline.ts';
 import { textContent } from './markdown.ts';
+import { MediaLoader } from './media.ts';
+import { PendingUpload } from './uploads.svelte.ts';
 
 export type PreviewKind = 'text' | 'emote' | 'deleted' | 'encrypted' | 'image' | 'file' | 'video' | 'audio';
 
@@ -38,6 +40,7 @@ const PREVIEW_KINDS: Record<string, PreviewKind> = { 'm.image': 'image', 'm.file
 export class ChatSession {
   readonly client: MatrixClient;
   readonly userId: string;
+  readonly media: MediaLoader;
   connection = $state<ConnectionState>('starting');
   rooms = $state.raw<RoomSummary[]>([]);
   invites = $state.raw<RoomSummary[]>([]);
@@ -48,6 +51,9 @@ export class ChatSession {
   reachedStart = $state(false);
   /** The message being edited in the composer. */
   editing = $state<{ eventId: string; body: string } | null>(null);
+  /** Files staged or uploading into the open room. */
+  uploads = $state<PendingUpload[]>([]);
+  #maxUploadBytes: Promise<number | null> | null = null;
 
   #dirtyRooms = false;
   #dirtyTimeline = false;
@@ -64,6 +70,7 @@ export class ChatSession {
       // No calls in this app: skips TURN polling (and its console errors on servers without VoIP).
       disableVoip: true,
     });
+    this.media = new MediaLoader(this.client, session.accessToken);
     this.client.on(ClientEvent.Sync, (state) => {
       if (state === SyncState.Prepared || state === SyncState.Syncing) this.connection = 'ready';
       else if (state === SyncState.Reconnecting || state === SyncState.Error) this.connection = this.connection === 'starting' ? 'starting' : 'reconnecting';
@@ -91,6 +98,8 @@ export class ChatSession {
 
   stop(): void {
     cancelAnimationFrame(this.#frame);
+    this.media.dispose();
+    for (const u of this.uploads) u.cancel();
     this.client.stopClient();
     this.client.removeAllListeners();
   }
@@ -111,6 +120,11 @@ export class ChatSession {
     this.selectedRoomId = roomId;
     this.reachedStart = false;
     this.editing = null;
+    for (const u of this.uploads) {
+      u.cancel();
+      u.dispose();
+    }
+    this.uploads = [];
     this.#recomputeTimeline();
     this.markRead();
   }
@@ -134,6 +148,39 @@ export class ChatSession {
       'm.new_content': content,
       'm.relates_to': { rel_type: 'm.replace', event_id: eventId },
     } as never);
+  }
+
+  stageFiles(files: Iterable<File>): void {
+    this.uploads = [...this.uploads, ...[...files].map((f) => new PendingUpload(f))];
+  }
+
+  unstage(upload: PendingUpload): void {
+    upload.cancel();
+    upload.dispose();
+    this.uploads = this.uploads.filter((u) => u !== upload);
+  }
+
+  /** The server's upload limit (m.upload.size), asked once. */
+  maxUploadBytes(): Promise<number | null> {
+    this.#maxUploadBytes ??= this.media
+      .useAuthenticatedMedia()
+      .then((auth) => this.client.getMediaConfig(auth))
+      .then((c) => (typeof c['m.upload.size'] === 'number' ? c['m.upload.size'] : null), () => null);
+    return this.#maxUploadBytes;
+  }
+
+  /** Uploads every staged file, one after another, and drops each from the list once sent. */
+  async sendStagedFiles(): Promise<void> {
+    const roomId = this.selectedRoomId;
+    if (!roomId) return;
+    const max = await this.maxUploadBytes();
+    for (const upload of this.uploads.filter((u) => u.status === 'staged' || u.status === 'failed')) {
+      await upload.send(this.client, roomId, max);
+      if (upload.status === 'sent') {
+        upload.dispose();
+        this.uploads = this.uploads.filter((u) => u !== upload);
+      }
+    }
   }
 
   async toggleReaction(eventId: string, key: string, myReactionId: string | null): Promise<void> {

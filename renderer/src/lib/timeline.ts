@@ -11,6 +11,17 @@ export interface ReactionGroup {
   senders: string[];
 }
 
+export interface MediaInfo {
+  /** mxc:// of the file itself. */
+  url: string;
+  thumbnailUrl: string | null;
+  w: number | null;
+  h: number | null;
+  size: number | null;
+  mimetype: string | null;
+  filename: string;
+}
+
 export interface MessageItem {
   kind: 'message';
   id: string;
@@ -31,6 +42,7 @@ export interface MessageItem {
   continuation: boolean;
   reactions: ReactionGroup[];
   replyTo: string | null;
+  media: MediaInfo | null;
 }
 
 export interface DayItem {
@@ -125,9 +137,33 @@ export function buildTimeline(events: readonly MatrixEvent[], myUserId: string):
       continuation: previous !== null && previous.sender === sender && ts - previous.ts < GROUP_GAP_MS,
       reactions: deleted ? [] : [...(reactions.get(id)?.values() ?? [])],
       replyTo,
+      media: deleted ? null : mediaInfo(content),
     };
     items.push(item);
     previous = item;
   }
   return items;
+}
+
+const MEDIA_TYPES = new Set(['m.image', 'm.video', 'm.audio', 'm.file']);
+
+function num(value: unknown): number | null {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : null;
+}
+
+/** The file facts of an m.image/m.video/m.audio/m.file (unencrypted), or null. */
+export function mediaInfo(content: Record<string, any>): MediaInfo | null {
+  if (!MEDIA_TYPES.has(content.msgtype) || typeof content.url !== 'string' || !content.url.startsWith('mxc://')) return null;
+  const info = typeof content.info === 'object' && content.info !== null ? content.info : {};
+  const thumb = typeof info.thumbnail_url === 'string' && info.thumbnail_url.startsWith('mxc://') ? info.thumbnail_url : null;
+  const body = typeof content.body === 'string' ? content.body : '';
+  return {
+    url: content.url,
+    thumbnailUrl: thumb,
+    w: num(info.w),
+    h: num(info.h),
+    size: num(info.size),
+    mimetype: typeof info.mimetype === 'string' ? info.mimetype : null,
+    filename: typeof content.filename === 'string' && content.filename ? content.filename : body || 'file',
+  };
 }
