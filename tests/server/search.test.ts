@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type ServerProcess } from '../helpers/server.ts';
 import { expectMatchesSpec } from '../helpers/spec.ts';
-import { enc, newUsers, type TestUser } from '../helpers/rooms.ts';
+import { enc, newUsers, TestUser } from '../helpers/rooms.ts';
 
 let server: ServerProcess;
 let mei: TestUser;
@@ -151,5 +151,28 @@ describe('POST /search', () => {
     await bad({ search_categories: { room_events: { search_term: 'x' } } }, 'M_INVALID_PARAM', '?next_batch=zzz');
     // Punctuation-only and FTS syntax are just text.
     expect((await search(mei, { search_term: '"*) OR NOT (' })).results).toEqual([]);
+  });
+});
+
+describe('the search index on disk', () => {
+  it('survives snapshots, kill -9 and restart, redactions included', async () => {
+    let srv = await startServer({ env: { MEOWTRIX_SNAPSHOT_AFTER_RECORDS: '5' } });
+    try {
+      const [ana] = await newUsers(srv, ['ana']);
+      const room = await ana.createRoom({ preset: 'private_chat' });
+      const kept: string[] = [];
+      for (let i = 0; i < 12; i++) kept.push(await ana.text(room, `heron number ${i} 白鹭`));
+      const gone = await ana.text(room, 'heron to forget');
+      await ana.ok('PUT', `/rooms/${enc(room)}/redact/${enc(gone)}/r1`, {});
+      const dataDir = srv.dataDir;
+      await srv.stop('SIGKILL');
+      srv = await startServer({ dataDir });
+      const again = new TestUser(srv, ana.session);
+      const r = await search(again, { search_term: 'heron', order_by: 'recent', filter: { limit: 50 } });
+      expect(ids(r)).toEqual([...kept].reverse());
+      expect((await search(again, { search_term: '白鹭' })).count).toBe(12);
+    } finally {
+      await srv.dispose();
+    }
   });
 });
