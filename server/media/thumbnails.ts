@@ -130,7 +130,7 @@ export class Thumbnailer {
       let pipeline = sharp(source, { limitInputPixels: MAX_INPUT_PIXELS, animated: animate, failOn: 'error' })
         .autoOrient()
         .resize(target.width, target.height, { fit: size.method === 'crop' ? 'cover' : 'fill', position: 'centre' });
-      pipeline = format === 'jpeg' ? pipeline.jpeg({ quality: 80, mozjpeg: true }) : format === 'webp' ? pipeline.webp({ quality: 80 }) : pipeline.png();
+      pipeline = format === 'jpeg' ? pipeline.jpeg({ quality: 80 }) : format === 'webp' ? pipeline.webp({ quality: 80 }) : pipeline.png();
       bytes = await pipeline.toBuffer();
     } catch (err) {
       if (isPixelLimit(err)) throw thumbnailErrors.tooLarge();

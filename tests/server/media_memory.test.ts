@@ -18,7 +18,7 @@ describe('upload memory', () => {
   it('keeps RSS growth under 30 MB while a 200 MB upload streams', async () => {
     const pid = server.proc.pid!;
     // Warm up the upload path once (JIT, first-use allocations), then measure.
-    const warm = await fetch(`${server.url}/_matrix/media/v3/upload`, { method: 'POST', headers: { Authorization: `Bearer ${alice.accessToken}` }, body: patternBytes(4 * 1024 * 1024) });
+    const warm = await fetch(`${server.url}/_matrix/media/v3/upload`, { method: 'POST', headers: { Authorization: `Bearer ${alice.accessToken}` }, body: new Uint8Array(patternBytes(4 * 1024 * 1024)) });
     expect(warm.status).toBe(200);
     await new Promise((r) => setTimeout(r, 300));
     const baseline = rssBytes(pid);

@@ -45,7 +45,7 @@ describe('media round trips (server name "test.local")', () => {
     const bytes = patternBytes(100 * 1024 * 1024, 7);
     const expected = sha256(bytes);
     const client = sdkClient(server, alice);
-    const { content_uri } = await client.uploadContent(bytes, { name: 'big.bin', type: 'application/octet-stream' });
+    const { content_uri } = await client.uploadContent(new Blob([new Uint8Array(bytes)]), { name: 'big.bin', type: 'application/octet-stream' });
     expect(content_uri).toMatch(/^mxc:\/\/test\.local\/[A-Za-z0-9_-]+$/);
     expectMatchesSpec('content-repo.yaml', '/media/v3/upload', 'post', 200, { content_uri });
 
@@ -188,7 +188,7 @@ describe('media with a server name that carries a port ("test.local:8448")', () 
   it('round-trips through v1 and v3 with the port written as ":" and as "%3A"', async () => {
     const client = createClient({ baseUrl: server.url, accessToken: alice.accessToken, userId: alice.userId });
     const bytes = patternBytes(256 * 1024, 3);
-    const { content_uri } = await client.uploadContent(bytes, { name: 'port.bin', type: 'application/octet-stream' });
+    const { content_uri } = await client.uploadContent(new Blob([new Uint8Array(bytes)]), { name: 'port.bin', type: 'application/octet-stream' });
     expect(content_uri).toMatch(/^mxc:\/\/test\.local:8448\/[A-Za-z0-9_-]+$/);
     const mediaId = content_uri.split('/').pop()!;
     const auth = { Authorization: `Bearer ${alice.accessToken}` };
