@@ -126,6 +126,7 @@ export async function startHomeserver(
           setTimeout(() => server.closeAllConnections(), 200).unref();
         });
         pushDelivery.close();
+        userData.close();
         await adminSocket?.close();
         await storage.close();
         log.info('homeserver stopped');
