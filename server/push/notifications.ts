@@ -10,6 +10,7 @@ import { evaluate, outcomeOf } from './evaluator.ts';
 import type { PushRuleService } from './service.ts';
 import type { PersistedEvent, RoomStateView } from '../rooms/types.ts';
 import { userLevel } from '../rooms/power_levels.ts';
+import { isValidEventId } from '../ids.ts';
 import { ignoredUsers } from '../userdata/ignored_users.ts';
 
 export const MAIN_THREAD = 'main';
@@ -28,7 +29,7 @@ function relation(event: JsonObject): { relType?: string; eventId?: string } {
 export function threadOf(db: SqlReader, event: JsonObject): string {
   const rel = relation(event);
   if (!rel.eventId) return MAIN_THREAD;
-  if (rel.relType === 'm.thread') return rel.eventId;
+  if (rel.relType === 'm.thread') return isValidEventId(rel.eventId) ? rel.eventId : MAIN_THREAD;
   return getEventThread(db, rel.eventId) ?? MAIN_THREAD;
 }
 
