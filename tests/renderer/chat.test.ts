@@ -231,6 +231,53 @@ describe('chatting with a phone', () => {
     await saveScreenshot(page, 'timeline-scrollback');
   });
 
+  it('replies to a message, and shows the phone\'s reply as a quote', async () => {
+    await roomButton('Kitchen').click();
+    const { event_id: question } = await bob.client.sendTextMessage(kitchen, 'Who took the scissors?');
+    const row = timeline().locator(`article[data-event-id="${question}"]`);
+    await row.hover();
+    await row.getByRole('button', { name: 'Reply' }).click();
+    await page.getByText('Replying to bob').waitFor();
+    await page.getByRole('textbox', { name: 'Message' }).pressSequentially('Not me!');
+    await page.getByRole('textbox', { name: 'Message' }).press('Enter');
+    const answer = await bob.waitForEvent(kitchen, isMessage('Not me!'));
+    expect(answer.getContent()['m.relates_to']).toEqual({ 'm.in_reply_to': { event_id: question } });
+    const mine = timeline().locator(`article[data-event-id="${answer.getId()}"]`);
+    await mine.getByText('In reply to bob').waitFor();
+    expect(await mine.getByText('Who took the scissors?').count()).toBe(1);
+    expect(await page.getByText('Replying to bob').count()).toBe(0);
+
+    // The phone's reply carries a rich-reply fallback; only the answer and the quote are shown.
+    const { event_id: reply } = await bob.client.sendMessage(kitchen, {
+      msgtype: 'm.text',
+      body: '> <@anna:test.local> Not me!\n\nOK, sorry',
+      'm.relates_to': { 'm.in_reply_to': { event_id: answer.getId() } },
+    } as never);
+    const theirs = timeline().locator(`article[data-event-id="${reply}"]`);
+    await theirs.getByText('In reply to anna').waitFor();
+    expect((await theirs.locator('.body').textContent())?.trim()).toBe('OK, sorry');
+  });
+
+  it('shows who is typing, and tells the phone when I type', async () => {
+    await bob.client.sendTyping(kitchen, true, 20_000);
+    await page.getByText('bob is typing…').waitFor();
+    await bob.client.sendTyping(kitchen, false, 0);
+    await page.getByText('bob is typing…').waitFor({ state: 'detached' });
+
+    const annaTyping = new Promise<void>((resolve) => {
+      const onTyping = (_ev: unknown, member: { roomId: string; userId: string; typing: boolean }) => {
+        if (member.roomId === kitchen && member.userId === anna.userId && member.typing) {
+          bob.client.off('RoomMember.typing' as never, onTyping as never);
+          resolve();
+        }
+      };
+      bob.client.on('RoomMember.typing' as never, onTyping as never);
+    });
+    await page.getByRole('textbox', { name: 'Message' }).pressSequentially('thinking');
+    await annaTyping;
+    await page.getByRole('textbox', { name: 'Message' }).fill('');
+  });
+
   it('kept every request on loopback, logged no errors, and met no HTTP error but an unstable probe', () => {
     expect(guarded.offLoopback).toEqual([]);
     expect(guarded.consoleErrors).toEqual([]);

@@ -89,6 +89,15 @@ export const en = {
   'upload.tooLarge': '{name} is too large for this server (limit {limit}).',
   'upload.failed': 'Upload of {name} failed: {detail}',
   'upload.dropHere': 'Drop files to send them',
+
+  'timeline.reply': 'Reply',
+  'timeline.inReplyTo': 'In reply to {name}',
+  'timeline.replyUnknown': 'In reply to an earlier message',
+  'composer.replyingTo': 'Replying to {name}',
+  'composer.cancelReply': 'Cancel reply',
+  'typing.one': '{a} is typing…',
+  'typing.two': '{a} and {b} are typing…',
+  'typing.many': 'Several people are typing…',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -91,4 +91,13 @@ export const zhCN: Messages = {
   'upload.tooLarge': '{name} 太大，超过了服务器的上限（{limit}）。',
   'upload.failed': '{name} 上传失败：{detail}',
   'upload.dropHere': '松开即可发送文件',
+
+  'timeline.reply': '回复',
+  'timeline.inReplyTo': '回复 {name}',
+  'timeline.replyUnknown': '回复一条较早的消息',
+  'composer.replyingTo': '正在回复 {name}',
+  'composer.cancelReply': '取消回复',
+  'typing.one': '{a} 正在输入…',
+  'typing.two': '{a} 和 {b} 正在输入…',
+  'typing.many': '好几个人正在输入…',
 };

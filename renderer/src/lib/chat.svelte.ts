@@ -7,6 +7,7 @@ import {
   EventType,
   KnownMembership,
   NotificationCountType,
+  RoomMemberEvent,
   RoomEvent,
   SyncState,
   type MatrixClient,
@@ -51,6 +52,11 @@ export class ChatSession {
   reachedStart = $state(false);
   /** The message being edited in the composer. */
   editing = $state<{ eventId: string; body: string } | null>(null);
+  /** The message the composer answers. */
+  replyingTo = $state<{ eventId: string; sender: string; body: string } | null>(null);
+  /** Other people typing in the open room. */
+  typing = $state.raw<string[]>([]);
+  #typingSentAt = 0;
   /** Files staged or uploading into the open room. */
   uploads = $state<PendingUpload[]>([]);
   #maxUploadBytes: Promise<number | null> | null = null;
@@ -87,6 +93,9 @@ export class ChatSession {
     this.client.on(RoomEvent.Name, (room) => roomChanged(room));
     this.client.on(RoomEvent.MyMembership, (room) => roomChanged(room));
     this.client.on(RoomEvent.Receipt, (_ev, room) => roomChanged(room));
+    this.client.on(RoomMemberEvent.Typing, (_ev, member) => {
+      if (member.roomId === this.selectedRoomId) this.#recomputeTyping();
+    });
     this.client.on(ClientEvent.Room, () => this.#markRooms());
     this.client.on(ClientEvent.DeleteRoom, () => this.#markRooms());
     this.client.on(ClientEvent.AccountData, () => this.#markRooms());
@@ -120,6 +129,9 @@ export class ChatSession {
     this.selectedRoomId = roomId;
     this.reachedStart = false;
     this.editing = null;
+    this.replyingTo = null;
+    this.#typingSentAt = 0;
+    this.#recomputeTyping();
     for (const u of this.uploads) {
       u.cancel();
       u.dispose();
@@ -134,7 +146,27 @@ export class ChatSession {
   async sendText(text: string): Promise<void> {
     const roomId = this.selectedRoomId;
     if (!roomId || !text.trim()) return;
-    await this.client.sendMessage(roomId, textContent(text) as never); // the SDK's content union is not exported
+    const content: Record<string, unknown> = { ...textContent(text) };
+    if (this.replyingTo) content['m.relates_to'] = { 'm.in_reply_to': { event_id: this.replyingTo.eventId } };
+    this.replyingTo = null;
+    this.setTyping(false);
+    await this.client.sendMessage(roomId, content as never); // the SDK's content union is not exported
+  }
+
+  /** Tells the room I am typing (renewed every few seconds while I type) or that I stopped. */
+  setTyping(typing: boolean): void {
+    const roomId = this.selectedRoomId;
+    if (!roomId) return;
+    const now = Date.now();
+    if (typing && now - this.#typingSentAt < 4000) return;
+    if (!typing && this.#typingSentAt === 0) return;
+    this.#typingSentAt = typing ? now : 0;
+    this.client.sendTyping(roomId, typing, 6000).catch(() => (this.#typingSentAt = 0));
+  }
+
+  #recomputeTyping(): void {
+    const room = this.selectedRoom;
+    this.typing = room ? room.getMembers().filter((m) => m.typing && m.userId !== this.userId).map((m) => m.name) : [];
   }
 
   async editMessage(eventId: string, text: string): Promise<void> {

@@ -42,6 +42,8 @@ export interface MessageItem {
   continuation: boolean;
   reactions: ReactionGroup[];
   replyTo: string | null;
+  /** The quoted message, when it is loaded. */
+  replyPreview: { sender: string; text: string } | null;
   media: MediaInfo | null;
 }
 
@@ -95,6 +97,9 @@ export function buildTimeline(events: readonly MatrixEvent[], myUserId: string):
     }
   }
 
+  const byId = new Map<string, MatrixEvent>();
+  for (const ev of events) if (ev.getId()) byId.set(ev.getId()!, ev);
+
   const items: TimelineItem[] = [];
   let lastDay = '';
   let previous: MessageItem | null = null;
@@ -137,6 +142,7 @@ export function buildTimeline(events: readonly MatrixEvent[], myUserId: string):
       continuation: previous !== null && previous.sender === sender && ts - previous.ts < GROUP_GAP_MS,
       reactions: deleted ? [] : [...(reactions.get(id)?.values() ?? [])],
       replyTo,
+      replyPreview: replyTo ? quotePreview(byId.get(replyTo), edits) : null,
       media: deleted ? null : mediaInfo(content),
     };
     items.push(item);
@@ -166,4 +172,14 @@ export function mediaInfo(content: Record<string, any>): MediaInfo | null {
     mimetype: typeof info.mimetype === 'string' ? info.mimetype : null,
     filename: typeof content.filename === 'string' && content.filename ? content.filename : body || 'file',
   };
+}
+
+function quotePreview(ev: MatrixEvent | undefined, edits: Map<string, MatrixEvent>): MessageItem['replyPreview'] {
+  if (!ev) return null;
+  const sender = ev.getSender() ?? '';
+  if (ev.isRedacted()) return { sender, text: '' };
+  const edit = edits.get(ev.getId() ?? '');
+  const content = (edit && edit.getSender() === sender ? edit.getContent()['m.new_content'] : ev.getContent()) ?? {};
+  const body = typeof content.body === 'string' ? stripReplyFallback(content.body) : '';
+  return { sender, text: body.length > 140 ? `${body.slice(0, 140)}…` : body };
 }
