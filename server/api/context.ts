@@ -4,7 +4,7 @@ import type { ServerContext } from '../context.ts';
 import { clientPath } from '../http/routes.ts';
 import { errors } from '../http/errors.ts';
 import { paginationToken, readableUpTo, stateAt } from '../rooms/reader.ts';
-import { toClientEvent } from '../rooms/client_event.ts';
+import { formatEvents, toClientEvent } from '../rooms/client_event.ts';
 import { resolveRoomEventFilter } from '../sync/filter.ts';
 import * as eventsRepo from '../storage/repos/events.ts';
 import { paginate } from './messages.ts';
@@ -26,6 +26,7 @@ export function register(routes: RouteTable, ctx: ServerContext): void {
       const after = limit - half ? paginate(db, roomId, { dir: 'f', from: row.stream_pos, upTo, limit: limit - half, filter, visibility, ignored }) : { rows: [] };
       const now = ctx.clock.now();
       const fmt = (r: eventsRepo.EventRow) => toClientEvent(db, r, { now, viewer: user, bundle: true });
+      const fmtAll = (rows: eventsRepo.EventRow[]) => formatEvents(db, rows, { now, viewer: user, bundle: true });
       const lastPos = after.rows.at(-1)?.stream_pos ?? row.stream_pos;
       let state = stateAt(db, roomId, lastPos);
       if (filter.lazyLoadMembers) {
@@ -34,8 +35,8 @@ export function register(routes: RouteTable, ctx: ServerContext): void {
       }
       return {
         event: fmt(row),
-        events_before: before.rows.map(fmt),
-        events_after: after.rows.map(fmt),
+        events_before: fmtAll(before.rows),
+        events_after: fmtAll(after.rows),
         start: paginationToken(before.rows.length ? before.rows.at(-1)!.stream_pos - 1 : row.stream_pos - 1),
         end: paginationToken(lastPos),
         state: state.map((s) => toClientEvent(db, s, { now, viewer: user })),

@@ -6,7 +6,7 @@ import type { JsonObject } from '../http/body.ts';
 import type { SqlReader } from '../storage/types.ts';
 import { clientPath } from '../http/routes.ts';
 import { matchable, paginationToken, parsePaginationToken, readableUpTo } from '../rooms/reader.ts';
-import { toClientEvent, type Viewer } from '../rooms/client_event.ts';
+import { formatEvents, toClientEvent, type Viewer } from '../rooms/client_event.ts';
 import { resolveRoomEventFilter, type EventMatcher } from '../sync/filter.ts';
 import type { VisibilityChecker } from '../rooms/visibility.ts';
 import * as eventsRepo from '../storage/repos/events.ts';
@@ -29,7 +29,7 @@ export function register(routes: RouteTable, ctx: ServerContext): void {
       const to = query.to ? parsePaginationToken(query.to) : undefined;
       const page = paginate(db, roomId, { dir, from, to, upTo, limit, filter, visibility, ignored: ignoredUsers(db, user.userId) });
       const now = ctx.clock.now();
-      const chunk = page.rows.map((r) => toClientEvent(db, r, { now, viewer: user, bundle: true }));
+      const chunk = formatEvents(db, page.rows, { now, viewer: user, bundle: true });
       const body: JsonObject = { start: query.from ?? paginationToken(from), chunk };
       if (page.end !== undefined) body.end = paginationToken(page.end);
       if (filter.lazyLoadMembers) body.state = lazyMembers(db, roomId, page.rows, upTo, user, now);

@@ -16,6 +16,16 @@ export interface FormatOptions {
   viewer?: Viewer;
   /** Add unsigned["m.relations"] (timelines, /messages, /event, /context). */
   bundle?: boolean;
+  /** Relation children prefetched for a whole page (formatEvents). */
+  children?: ReadonlyMap<string, EventRow[]>;
+}
+
+/** Formats a page of events, fetching the relations of all of them in one query. */
+export function formatEvents(db: SqlReader, rows: readonly EventRow[], opts: FormatOptions): JsonObject[] {
+  if (!opts.bundle || rows.length < 2) return rows.map((r) => toClientEvent(db, r, opts));
+  const children = new Map<string, EventRow[]>(rows.map((r) => [r.event_id, []]));
+  for (const child of eventsRepo.relationChildrenOfMany(db, rows.map((r) => r.event_id))) children.get(child.relates_to!)?.push(child);
+  return rows.map((r) => toClientEvent(db, r, { ...opts, children }));
 }
 
 export function toClientEvent(db: SqlReader, row: EventRow, opts: FormatOptions): JsonObject {
@@ -56,7 +66,7 @@ export function toClientEvent(db: SqlReader, row: EventRow, opts: FormatOptions)
 }
 
 function bundledRelations(db: SqlReader, row: EventRow, opts: FormatOptions): JsonObject | undefined {
-  const children = eventsRepo.relationChildren(db, row.event_id);
+  const children = opts.children?.get(row.event_id) ?? eventsRepo.relationChildren(db, row.event_id);
   if (!children.length) return undefined;
   const out: JsonObject = {};
   // The newest valid edit: same sender and type, not itself a state event (spec "Event replacements").

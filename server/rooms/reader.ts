@@ -53,8 +53,9 @@ export function readableUpTo(db: SqlReader, roomId: string, userId: string): { r
 /** The room's full state right after the event at `pos`. O(state size). */
 export function stateAt(db: SqlReader, roomId: string, pos: number): EventRow[] {
   const out: EventRow[] = [];
-  for (const entry of roomsRepo.currentState(db, roomId)) {
-    const row = entry.stream_pos <= pos ? eventsRepo.getEvent(db, entry.event_id) : eventsRepo.stateEventAt(db, roomId, entry.type, entry.state_key, pos);
+  for (const current of roomsRepo.currentStateEvents(db, roomId)) {
+    // Entries changed after `pos` (rare: within the page being served) need their older version.
+    const row = current.stream_pos <= pos ? current : eventsRepo.stateEventAt(db, roomId, current.type, current.state_key!, pos);
     if (row) out.push(row);
   }
   return out.sort((a, b) => a.stream_pos - b.stream_pos);

@@ -127,6 +127,15 @@ export function relationChildren(db: SqlReader, eventId: string): EventRow[] {
   );
 }
 
+/** relationChildren() for many events in one query (a timeline page). */
+export function relationChildrenOfMany(db: SqlReader, eventIds: readonly string[]): EventRow[] {
+  return db.all<EventRow>(
+    `SELECT * FROM events WHERE relates_to IS NOT NULL AND relates_to IN (SELECT value FROM json_each(?))
+       AND rel_type IN ('m.replace', 'm.thread') ORDER BY stream_pos`,
+    [JSON.stringify(eventIds)],
+  );
+}
+
 /** Thread roots of a room, newest thread activity first, with activity at or below `upTo`. */
 export function threadRoots(db: SqlReader, roomId: string, upTo: number, limit: number, participant?: string): { root: string; latest: number }[] {
   const byUser = participant ? `AND (sender = ? OR relates_to IN (SELECT event_id FROM events WHERE sender = ? AND room_id = ?))` : '';

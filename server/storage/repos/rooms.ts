@@ -1,5 +1,6 @@
 // Rooms, their current state and memberships (migration 003).
 import type { SqlReader, SqlWriter } from '../types.ts';
+import type { EventRow } from './events.ts';
 
 export interface RoomRow {
   room_id: string;
@@ -68,6 +69,11 @@ export function currentState(db: SqlReader, roomId: string): StateEntry[] {
 
 export function currentStateOfType(db: SqlReader, roomId: string, type: string): StateEntry[] {
   return db.all<StateEntry>(`SELECT type, state_key, event_id, stream_pos FROM room_state WHERE room_id = ? AND type = ?`, [roomId, type]);
+}
+
+/** Every current state event of a room, whole rows, in one query. */
+export function currentStateEvents(db: SqlReader, roomId: string): EventRow[] {
+  return db.all<EventRow>(`SELECT e.* FROM room_state s JOIN events e ON e.event_id = s.event_id WHERE s.room_id = ?`, [roomId]);
 }
 
 /** Content JSON of one current state event (already redacted if it was redacted). */

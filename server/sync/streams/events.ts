@@ -12,7 +12,7 @@ import { compileFilter, type CompiledFilter } from '../filter.ts';
 import * as roomsRepo from '../../storage/repos/rooms.ts';
 import * as eventsRepo from '../../storage/repos/events.ts';
 import type { EventRow } from '../../storage/repos/events.ts';
-import { toClientEvent, toStrippedEvent } from '../../rooms/client_event.ts';
+import { formatEvents, toClientEvent, toStrippedEvent } from '../../rooms/client_event.ts';
 import { matchable, paginationToken, stateAt } from '../../rooms/reader.ts';
 import { VisibilityChecker } from '../../rooms/visibility.ts';
 import { LazyMemberCache } from './lazy_members.ts';
@@ -138,7 +138,7 @@ function joinedSection(rc: RoomContext, roomId: string, since: number | null, to
   const section = emptyJoinedRoom();
   // A live, gapless timeline carries any edits and thread replies itself: bundling would repeat them.
   const bundle = complete || limited;
-  section.timeline = { events: timeline.map((r) => format(rc, r, bundle)), limited, prev_batch: paginationToken(startPos - 1) };
+  section.timeline = { events: formatAll(rc, timeline, bundle), limited, prev_batch: paginationToken(startPos - 1) };
   const state = stateSection(rc, roomId, since, startPos, limited, complete, timeline);
   section.state.events = state.map((r) => format(rc, r, false));
   // Clients keep the last summary; send it when it may have changed.
@@ -152,7 +152,7 @@ function leaveSection(rc: RoomContext, roomId: string, since: number | null, lea
   const everJoined = eventsRepo.membershipHistory(rc.db, roomId, rc.req.userId).some((m) => m.membership === 'join');
   const state = everJoined ? stateSection(rc, roomId, since, startPos, limited, since === null, timeline) : [];
   return {
-    timeline: { events: timeline.map((r) => format(rc, r)), limited, prev_batch: paginationToken(startPos - 1) },
+    timeline: { events: formatAll(rc, timeline, true), limited, prev_batch: paginationToken(startPos - 1) },
     state: { events: state.map((r) => format(rc, r, false)) },
     account_data: { events: [] },
   };
@@ -237,4 +237,8 @@ function invitedByIgnored(rc: RoomContext, memberEventId: string): boolean {
 
 function format(rc: RoomContext, row: EventRow, bundle = true): ClientEvent {
   return rc.filter.project(toClientEvent(rc.db, row, { now: rc.now, viewer: { userId: rc.req.userId, deviceId: rc.req.deviceId }, bundle }));
+}
+
+function formatAll(rc: RoomContext, rows: EventRow[], bundle: boolean): ClientEvent[] {
+  return formatEvents(rc.db, rows, { now: rc.now, viewer: { userId: rc.req.userId, deviceId: rc.req.deviceId }, bundle }).map((e) => rc.filter.project(e));
 }
