@@ -20,6 +20,9 @@ describe('homeserver foundation', () => {
     const res = await request(server.url, 'GET', '/_matrix/client/versions');
     expect(res.status).toBe(200);
     expectMatchesSpec('versions.yaml', '/versions', 'get', 200, res.body);
+    // v1.11 switches clients to authenticated media; nothing past it, so no client tries OIDC.
+    expect(res.body.versions).toContain('v1.11');
+    expect(res.body.versions.filter((v: string) => /^v1\.(1[2-9]|[2-9]\d)$/.test(v))).toEqual([]);
   });
 
   it('answers /health with 200 OK', async () => {
