@@ -26,6 +26,9 @@ export function referenceEventId(event: JsonObject, version: RoomVersion): strin
 export function hashAndSign(event: JsonObject, version: RoomVersion, serverName: string, key: SigningKey): string {
   event.hashes = { sha256: contentHash(event) };
   const { unsigned: _u, signatures: _s, ...redacted } = redactEvent(event, version);
-  event.signatures = { [serverName]: { [key.keyId]: key.sign(canonicalJson(redacted)) } };
-  return referenceEventId(event, version);
+  const bytes = canonicalJson(redacted);
+  event.signatures = { [serverName]: { [key.keyId]: key.sign(bytes) } };
+  // v4+ events carry no event_id, so the signed bytes are exactly what the reference hash covers.
+  if ('event_id' in redacted) return referenceEventId(event, version);
+  return '$' + createHash('sha256').update(bytes).digest('base64url');
 }
