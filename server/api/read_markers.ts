@@ -16,11 +16,13 @@ export function register(routes: RouteTable, ctx: ServerContext): void {
     for (const key of markers) if (typeof body[key] !== 'string') throw errors.badJson(`${key} must be an event ID`);
     // Check every target before changing anything, so a bad one changes nothing.
     for (const key of markers) receipts.checkTarget(user.userId, roomId, body[key] as string);
-    for (const key of markers) {
-      const eventId = body[key] as string;
-      if (key === 'm.fully_read') await receipts.setFullyRead(user.userId, roomId, eventId);
-      else await receipts.setReceipt(user.userId, roomId, key, eventId, undefined);
-    }
+    // Issued together so the writes share one group commit (one fsync).
+    await Promise.all(
+      markers.map((key) => {
+        const eventId = body[key] as string;
+        return key === 'm.fully_read' ? receipts.setFullyRead(user.userId, roomId, eventId) : receipts.setReceipt(user.userId, roomId, key, eventId, undefined);
+      }),
+    );
     return {};
   });
 }
