@@ -36,8 +36,12 @@ export class PushDelivery {
     this.timings = { ...DEFAULT_TIMINGS, ...deps.timings };
   }
 
-  /** The rooms service's commit listener. Synchronous and cheap: it only queues work. */
+  /** The rooms service's commit listener: defers all work so the send's response goes out first. */
   onCommitted(events: PersistedEvent[]): void {
+    if (!this.closed) setImmediate(() => this.deliver(events));
+  }
+
+  private deliver(events: PersistedEvent[]): void {
     if (this.closed) return;
     let jobs: { url: string; body: JsonObject; pusher: pushersRepo.PusherRow }[];
     try {
