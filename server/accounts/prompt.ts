@@ -16,28 +16,32 @@ function readLineFromPipe(): Promise<string> {
   });
 }
 
-function askHidden(question: string): Promise<string> {
-  return new Promise((resolve) => {
-    const rl = readline.createInterface({ input: process.stdin, output: process.stderr, terminal: true });
-    // Echo nothing while the password is typed.
-    (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput = (s: string) => {
-      if (s.startsWith(question)) process.stderr.write(question);
-    };
-    rl.question(question, (answer) => {
-      rl.close();
-      process.stderr.write('\n');
-      resolve(answer);
-    });
-  });
-}
-
 /** Asks twice on a terminal (they must match); reads one line when stdin is piped. */
 export async function promptNewPassword(): Promise<string> {
   if (!process.stdin.isTTY) return readLineFromPipe();
-  for (;;) {
-    const first = await askHidden('New password: ');
-    const again = await askHidden('Repeat it: ');
-    if (first === again) return first;
-    process.stderr.write('The two passwords differ; try again.\n');
+  // One interface for every question: lines typed ahead must not be lost between prompts.
+  const rl = readline.createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+  let prompt = '';
+  // Echo the prompt, nothing of what is typed.
+  (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput = (s: string) => {
+    if (prompt && s.includes(prompt)) process.stderr.write(prompt);
+  };
+  const ask = (question: string) =>
+    new Promise<string>((resolve) => {
+      prompt = question;
+      rl.question(question, (answer) => {
+        process.stderr.write('\n');
+        resolve(answer);
+      });
+    });
+  try {
+    for (;;) {
+      const first = await ask('New password: ');
+      const again = await ask('Repeat it: ');
+      if (first === again) return first;
+      process.stderr.write('The two passwords differ; try again.\n');
+    }
+  } finally {
+    rl.close();
   }
 }
