@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, request, type ServerProcess } from '../helpers/server.ts';
 import { registerAndLogin, type LoggedIn } from '../helpers/accounts.ts';
 import { expectMatchesSpec } from '../helpers/spec.ts';
+import { parseOpenGraph } from '../../server/media/preview.ts';
 
 describe('preview_url', () => {
   let server: ServerProcess;
@@ -85,5 +86,27 @@ describe('preview_url', () => {
       expect(res.body.errcode, url).toBe('M_INVALID_PARAM');
     }
     expect(hits).toBe(0);
+  });
+});
+
+// The page parser on its own (a real fetch needs a public site, which an offline test machine lacks).
+describe('OpenGraph parsing', () => {
+  it('reads og: tags, falls back to <title> and the description, and decodes entities', () => {
+    const html = `<!doctype html><html><head>
+      <title>Fallback &amp; title</title>
+      <meta name="description" content='Plain description'>
+      <meta property="og:title" content="Family &quot;BBQ&quot; &#x1F356; photos">
+      <meta content="Holiday site" property="og:site_name" />
+      <meta property="og:image" content="https://example.org/a.jpg">
+      <meta property="og:title" content="second title is ignored">
+    </head><body>...</body></html>`;
+    expect(parseOpenGraph(html, 'https://example.org/page')).toEqual({
+      'og:title': 'Family "BBQ" \u{1F356} photos',
+      'og:site_name': 'Holiday site',
+      'og:description': 'Plain description',
+      'og:url': 'https://example.org/page',
+    });
+    expect(parseOpenGraph('<title> Only a title </title>', 'http://x.org/')).toEqual({ 'og:title': 'Only a title', 'og:url': 'http://x.org/' });
+    expect(parseOpenGraph('no markup at all', 'http://x.org/')).toEqual({});
   });
 });
