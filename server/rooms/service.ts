@@ -2,23 +2,26 @@
 // signs them, persists them (one storage.write per event or batch), then notifies.
 // Everything between "build" and "persist" happens inside the write function, so concurrent
 // sends to one room are serialised by the storage writer and always see each other.
-import type { JsonObject, JsonValue } from '../http/body.ts';
+import type { JsonObject } from '../http/body.ts';
 import type { Storage, SqlReader, SqlWriter } from '../storage/types.ts';
 import type { Clock } from '../clock.ts';
 import type { Notifier } from '../sync/notifier.ts';
 import type { Logger } from '../log.ts';
 import { errors, MatrixError } from '../http/errors.ts';
-import { canonicalJson, CanonicalJsonError } from './canonical_json.ts';
+import { CanonicalJsonError } from './canonical_json.ts';
 import { checkAuth, AuthError, type AuthState } from './auth_rules.ts';
 import { hashAndSign } from './hashing.ts';
 import { redactEvent } from './redaction.ts';
 import { effectivePowerLevels, userLevel } from './power_levels.ts';
-import { roomVersion, type RoomVersion } from './versions.ts';
+import { roomVersion } from './versions.ts';
 import type { SigningKey } from './signing_key.ts';
 import * as roomsRepo from '../storage/repos/rooms.ts';
 import * as eventsRepo from '../storage/repos/events.ts';
 import * as aliasesRepo from '../storage/repos/aliases.ts';
-import type { CommitListener, EventDraft, PersistHook, PersistedEvent, Profile, RoomStateView } from './types.ts';
+import type { CommitListener, EventDraft, PersistHook, PersistedEvent, Profile } from './types.ts';
+import { authEventIds, relationOf, rowToPersisted, safeCanonical, stateReader, stateView, type StateReader } from './building.ts';
+
+export { rowToPersisted };
 
 /** The spec's limit on a whole event (PDU), in bytes of canonical JSON. */
 export const MAX_EVENT_BYTES = 65_536;
@@ -282,84 +285,3 @@ export class RoomService {
   }
 }
 
-interface StateReader {
-  content(type: string, stateKey: string): JsonObject | undefined;
-  eventId(type: string, stateKey: string): string | undefined;
-  forget(type: string, stateKey: string): void;
-}
-
-/** Current state lookups with a small per-transaction cache. */
-function stateReader(db: SqlReader, roomId: string): StateReader {
-  const cache = new Map<string, { id: string; content: JsonObject } | null>();
-  const load = (type: string, key: string) => {
-    const k = `${type}\u0000${key}`;
-    if (!cache.has(k)) {
-      const row = db.get<{ event_id: string; json: string }>(
-        `SELECT e.event_id, e.json FROM room_state s JOIN events e ON e.event_id = s.event_id WHERE s.room_id = ? AND s.type = ? AND s.state_key = ?`,
-        [roomId, type, key],
-      );
-      cache.set(k, row ? { id: row.event_id, content: (JSON.parse(row.json) as JsonObject).content as JsonObject } : null);
-    }
-    return cache.get(k) ?? undefined;
-  };
-  return {
-    content: (type, key) => load(type, key)?.content,
-    eventId: (type, key) => load(type, key)?.id,
-    forget: (type, key) => cache.delete(`${type}\u0000${key}`),
-  };
-}
-
-function stateView(db: SqlReader, room: roomsRepo.RoomRow, version: RoomVersion, state: StateReader): RoomStateView {
-  return {
-    roomId: room.room_id,
-    version,
-    creator: room.creator,
-    content: (type, key) => state.content(type, key),
-    joinedMembers: () => roomsRepo.membersOfRoom(db, room.room_id, 'join'),
-    powerLevels: () => effectivePowerLevels(state.content('m.room.power_levels', ''), room.creator),
-  };
-}
-
-/** The auth events selection (server-server spec): create, power levels, sender, and for members target + join rules. */
-function authEventIds(state: StateReader, draft: EventDraft): string[] {
-  if (draft.type === 'm.room.create') return [];
-  const ids = [state.eventId('m.room.create', ''), state.eventId('m.room.power_levels', ''), state.eventId('m.room.member', draft.sender)];
-  if (draft.type === 'm.room.member' && draft.stateKey !== undefined) {
-    ids.push(state.eventId('m.room.member', draft.stateKey));
-    const membership = draft.content.membership;
-    if (membership === 'join' || membership === 'invite' || membership === 'knock') ids.push(state.eventId('m.room.join_rules', ''));
-  }
-  return [...new Set(ids.filter((id): id is string => id !== undefined))];
-}
-
-function relationOf(content: JsonObject): { relType: string; eventId: string } | undefined {
-  const rel = content['m.relates_to'] as JsonValue | undefined;
-  if (typeof rel !== 'object' || rel === null || Array.isArray(rel)) return undefined;
-  if (typeof rel.rel_type === 'string' && typeof rel.event_id === 'string') return { relType: rel.rel_type, eventId: rel.event_id };
-  return undefined;
-}
-
-function safeCanonical(v: unknown): string | undefined {
-  try {
-    return canonicalJson(v);
-  } catch {
-    return undefined;
-  }
-}
-
-export function rowToPersisted(row: eventsRepo.EventRow): PersistedEvent {
-  const pdu = JSON.parse(row.json) as JsonObject;
-  return {
-    streamPos: row.stream_pos,
-    eventId: row.event_id,
-    roomId: row.room_id,
-    type: row.type,
-    stateKey: row.state_key ?? undefined,
-    sender: row.sender,
-    originServerTs: row.origin_server_ts,
-    content: (pdu.content ?? {}) as JsonObject,
-    pdu,
-  };
-}
-
-export { MatrixError };
