@@ -39,6 +39,7 @@ describe('devices', () => {
 
     const put = await request(server.url, 'PUT', `${V3}/devices/${laptop.deviceId}`, { token: phone.accessToken, body: { display_name: 'Old laptop' } });
     expect(put.status).toBe(200);
+    expectMatchesSpec('device_management.yaml', '/devices/{deviceId}', 'put', 200, put.body);
     const one = await request(server.url, 'GET', `${V3}/devices/${laptop.deviceId}`, { token: phone.accessToken });
     expect(one.status).toBe(200);
     expectMatchesSpec('device_management.yaml', '/devices/{deviceId}', 'get', 200, one.body);
@@ -80,6 +81,7 @@ describe('devices', () => {
 
     const ok = await request(server.url, 'DELETE', path, { token: phone.accessToken, body: { auth: passwordAuth('dana', 'dana-password', session) } });
     expect(ok.status).toBe(200);
+    expectMatchesSpec('device_management.yaml', '/devices/{deviceId}', 'delete', 200, ok.body);
     // The device's token is revoked with it.
     const gone = await whoami(laptop.accessToken);
     expect(gone.status).toBe(401);
@@ -122,6 +124,7 @@ describe('devices', () => {
       body: { ...body, auth: passwordAuth('dana', 'dana-password', challenge.body.session) },
     });
     expect(ok.status).toBe(200);
+    expectMatchesSpec('device_management.yaml', '/delete_devices', 'post', 200, ok.body);
     for (const t of [a, b]) expect((await whoami(t.accessToken)).status).toBe(401);
     expect((await whoami(phone.accessToken)).status).toBe(200);
   });
@@ -201,9 +204,12 @@ describe('profile and capabilities', () => {
     expectMatchesSpec('profile.yaml', '/profile/{userId}', 'get', 200, first.body);
     expect(first.body).toEqual({ displayname: 'hana' });
 
-    expect((await request(server.url, 'PUT', `${path}/displayname`, { token: hana.accessToken, body: { displayname: 'Hana 花' } })).status).toBe(200);
+    const put = await request(server.url, 'PUT', `${path}/displayname`, { token: hana.accessToken, body: { displayname: 'Hana 花' } });
+    expect(put.status).toBe(200);
+    expectMatchesSpec('profile.yaml', '/profile/{userId}/{keyName}', 'put', 200, put.body);
     expect((await request(server.url, 'PUT', `${path}/avatar_url`, { token: hana.accessToken, body: { avatar_url: 'mxc://test.local/abc123' } })).status).toBe(200);
     const name = await request(server.url, 'GET', `${path}/displayname`, { token: hana.accessToken });
+    expectMatchesSpec('profile.yaml', '/profile/{userId}/{keyName}', 'get', 200, name.body);
     expect(name.body).toEqual({ displayname: 'Hana 花' });
     const avatar = await request(server.url, 'GET', `${path}/avatar_url`, { token: hana.accessToken });
     expect(avatar.body).toEqual({ avatar_url: 'mxc://test.local/abc123' });
@@ -217,6 +223,7 @@ describe('profile and capabilities', () => {
     const path = `${V3}/profile/${encodeURIComponent(hana.userId)}`;
     const other = await request(server.url, 'PUT', `${path}/displayname`, { token: ivan.accessToken, body: { displayname: 'hacked' } });
     expect(other.status).toBe(403);
+    expectMatchesSpec('profile.yaml', '/profile/{userId}/{keyName}', 'put', 403, other.body);
     expect(other.body.errcode).toBe('M_FORBIDDEN');
     const bad = await request(server.url, 'PUT', `${path}/avatar_url`, { token: hana.accessToken, body: { avatar_url: 'http://evil.example/x.png' } });
     expect(bad.status).toBe(400);

@@ -91,6 +91,7 @@ describe('login', () => {
         body: { type: 'm.login.password', identifier: { type: 'm.id.user', user }, password: 'wrong' },
       });
       expect(res.status, user).toBe(403);
+      expectMatchesSpec('login.yaml', '/login', 'post', 403, res.body);
       expect(res.body.errcode).toBe('M_FORBIDDEN');
     }
   });
@@ -106,6 +107,7 @@ describe('login', () => {
     for (const [body, errcode] of cases) {
       const res = await request(server.url, 'POST', LOGIN, { body });
       expect(res.status, JSON.stringify(body)).toBe(400);
+      expectMatchesSpec('login.yaml', '/login', 'post', 400, res.body);
       expect(res.body.errcode, JSON.stringify(body)).toBe(errcode);
     }
   });
@@ -198,6 +200,7 @@ describe('login rate limit', () => {
     expect((await attempt('guess-2')).status).toBe(403);
     const limitedRes = await attempt('carl-password');
     expect(limitedRes.status).toBe(429);
+    expectMatchesSpec('login.yaml', '/login', 'post', 429, limitedRes.body);
     expect(limitedRes.body.errcode).toBe('M_LIMIT_EXCEEDED');
     expect(limitedRes.body.retry_after_ms).toBeGreaterThan(0);
     expect(limitedRes.body.retry_after_ms).toBeLessThanOrEqual(5000);

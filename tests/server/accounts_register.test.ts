@@ -22,6 +22,7 @@ describe('registration on a default (closed) server', () => {
   it('answers 403 M_FORBIDDEN and creates nothing', async () => {
     const res = await request(server.url, 'POST', REGISTER, { body: { username: 'mallory', password: 'pw', auth: { type: 'm.login.dummy' } } });
     expect(res.status).toBe(403);
+    expectMatchesSpec('registration.yaml', '/register', 'post', 403, res.body);
     expect(res.body.errcode).toBe('M_FORBIDDEN');
     const available = await request(server.url, 'GET', `${REGISTER}/available?username=mallory`);
     expect(available.body).toEqual({ available: true });
@@ -32,6 +33,7 @@ describe('registration on a default (closed) server', () => {
   it('refuses guests with M_GUEST_ACCESS_FORBIDDEN', async () => {
     const res = await request(server.url, 'POST', `${REGISTER}?kind=guest`, { body: {} });
     expect(res.status).toBe(403);
+    expectMatchesSpec('registration.yaml', '/register', 'post', 403, res.body);
     expect(res.body.errcode).toBe('M_GUEST_ACCESS_FORBIDDEN');
   });
 
@@ -81,6 +83,7 @@ describe('registration on a default (closed) server', () => {
     for (const username of ['Upper', 'has space', 'colon:name', '']) {
       const res = await request(server.url, 'POST', REGISTER, { body: { username, password: 'pw' } });
       expect(res.status, username).toBe(400);
+      expectMatchesSpec('registration.yaml', '/register', 'post', 400, res.body);
       expect(res.body.errcode, username).toBe('M_INVALID_USERNAME');
     }
     const taken = await request(server.url, 'POST', REGISTER, { body: { username: 'jack', password: 'pw' } });
