@@ -2,7 +2,7 @@
 // and what its actions mean for unread counts.
 import type { JsonObject, JsonValue } from '../http/body.ts';
 import { splitPath } from '../sync/filter.ts';
-import { RULE_KINDS, type PushAction, type PushCondition, type PushRule, type Ruleset } from './types.ts';
+import { RULE_KINDS, type PushAction, type PushCondition, type PushRule, type RuleKind, type Ruleset } from './types.ts';
 
 /** What evaluation needs to know about the room and the member, beyond the event. */
 export interface EvaluationContext {
@@ -32,15 +32,7 @@ export function globRegex(pattern: string, wordBoundary: boolean): RegExp {
   return re;
 }
 
-const pathCache = new Map<string, string[]>();
-
-function valueAt(event: JsonObject, key: string): JsonValue | undefined {
-  let path = pathCache.get(key);
-  if (!path) {
-    path = splitPath(key);
-    if (pathCache.size > 2000) pathCache.clear();
-    pathCache.set(key, path);
-  }
+function valueAt(event: JsonObject, path: readonly string[]): JsonValue | undefined {
   let node: JsonValue | undefined = event;
   for (const part of path) {
     if (typeof node !== 'object' || node === null || Array.isArray(node)) return undefined;
@@ -53,77 +45,116 @@ function isScalar(v: JsonValue | undefined): v is string | number | boolean | nu
   return v === null || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isSafeInteger(v));
 }
 
-function memberCountMatches(is: string, count: number): boolean {
+function memberCountTest(is: string): ((count: number) => boolean) | null {
   const m = /^(==|<|>|>=|<=)?(\d+)$/.exec(is);
-  if (!m) return false;
+  if (!m) return null;
   const n = Number(m[2]);
   switch (m[1]) {
-    case '<': return count < n;
-    case '>': return count > n;
-    case '<=': return count <= n;
-    case '>=': return count >= n;
-    default: return count === n;
+    case '<': return (c) => c < n;
+    case '>': return (c) => c > n;
+    case '<=': return (c) => c <= n;
+    case '>=': return (c) => c >= n;
+    default: return (c) => c === n;
   }
 }
 
-export function conditionMatches(c: PushCondition, event: JsonObject, ctx: EvaluationContext): boolean {
+type Matcher = (event: JsonObject, ctx: EvaluationContext) => boolean;
+const NEVER: Matcher = () => false;
+const BODY = ['content', 'body'];
+
+/** One condition, compiled once per ruleset (paths split, globs turned into regexes). */
+function compileCondition(c: PushCondition): Matcher {
   switch (c.kind) {
     case 'event_match': {
-      if (typeof c.key !== 'string' || typeof c.pattern !== 'string') return false;
-      const value = valueAt(event, c.key);
-      if (typeof value !== 'string') return false;
-      return globRegex(c.pattern, c.key === 'content.body').test(value);
+      if (typeof c.key !== 'string' || typeof c.pattern !== 'string') return NEVER;
+      const path = splitPath(c.key);
+      const re = globRegex(c.pattern, c.key === 'content.body');
+      return (event) => {
+        const value = valueAt(event, path);
+        return typeof value === 'string' && re.test(value);
+      };
     }
     case 'event_property_is': {
-      if (typeof c.key !== 'string' || !isScalar(c.value)) return false;
-      const value = valueAt(event, c.key);
-      return isScalar(value) && value === c.value;
+      if (typeof c.key !== 'string' || !isScalar(c.value)) return NEVER;
+      const path = splitPath(c.key);
+      const wanted = c.value;
+      return (event) => {
+        const value = valueAt(event, path);
+        return isScalar(value) && value === wanted;
+      };
     }
     case 'event_property_contains': {
-      if (typeof c.key !== 'string' || !isScalar(c.value)) return false;
-      const value = valueAt(event, c.key);
-      return Array.isArray(value) && value.some((v) => isScalar(v) && v === c.value);
+      if (typeof c.key !== 'string' || !isScalar(c.value)) return NEVER;
+      const path = splitPath(c.key);
+      const wanted = c.value;
+      return (event) => {
+        const value = valueAt(event, path);
+        return Array.isArray(value) && value.some((v) => isScalar(v) && v === wanted);
+      };
     }
-    case 'contains_display_name': {
-      const body = valueAt(event, 'content.body');
-      const displayName = typeof body === 'string' ? ctx.displayName() : null;
-      if (typeof body !== 'string' || !displayName) return false;
-      const literal = displayName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-      return new RegExp(`(?:^|[^${WORD}])${literal}(?:[^${WORD}]|$)`, 'i').test(body);
+    case 'contains_display_name':
+      return (event, ctx) => {
+        const body = valueAt(event, BODY);
+        const displayName = typeof body === 'string' ? ctx.displayName() : null;
+        if (typeof body !== 'string' || !displayName) return false;
+        const literal = displayName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+        return new RegExp(`(?:^|[^${WORD}])${literal}(?:[^${WORD}]|$)`, 'i').test(body);
+      };
+    case 'room_member_count': {
+      const test = typeof c.is === 'string' ? memberCountTest(c.is) : null;
+      return test ? (_event, ctx) => test(ctx.memberCount) : NEVER;
     }
-    case 'room_member_count':
-      return typeof c.is === 'string' && memberCountMatches(c.is, ctx.memberCount);
     case 'sender_notification_permission': {
-      if (typeof c.key !== 'string') return false;
-      return ctx.senderPowerLevel >= (ctx.notificationLevels[c.key] ?? 50);
+      if (typeof c.key !== 'string') return NEVER;
+      const key = c.key;
+      return (_event, ctx) => ctx.senderPowerLevel >= (ctx.notificationLevels[key] ?? 50);
     }
     default:
-      return false; // unknown conditions never match
+      return NEVER; // unknown conditions never match
   }
 }
 
-function ruleMatches(kind: string, rule: PushRule, event: JsonObject, ctx: EvaluationContext): boolean {
+function compileRule(kind: RuleKind, rule: PushRule): Matcher {
   switch (kind) {
     case 'content': {
-      const body = valueAt(event, 'content.body');
-      return typeof rule.pattern === 'string' && typeof body === 'string' && globRegex(rule.pattern, true).test(body);
+      if (typeof rule.pattern !== 'string') return NEVER;
+      const re = globRegex(rule.pattern, true);
+      return (event) => {
+        const body = valueAt(event, BODY);
+        return typeof body === 'string' && re.test(body);
+      };
     }
     case 'room':
-      return event.room_id === rule.rule_id;
+      return (event) => event.room_id === rule.rule_id;
     case 'sender':
-      return event.sender === rule.rule_id;
-    default:
-      return (rule.conditions ?? []).every((c) => conditionMatches(c, event, ctx));
+      return (event) => event.sender === rule.rule_id;
+    default: {
+      const conditions = (rule.conditions ?? []).map(compileCondition);
+      return (event, ctx) => conditions.every((m) => m(event, ctx));
+    }
   }
+}
+
+interface CompiledRule {
+  matches: Matcher;
+  actions: PushAction[];
+}
+
+/** Rulesets are shared, read-only objects (PushRuleService caches them), so compile each once. */
+const compiledRulesets = new WeakMap<Ruleset, CompiledRule[]>();
+
+function compileRuleset(ruleset: Ruleset): CompiledRule[] {
+  let compiled = compiledRulesets.get(ruleset);
+  if (!compiled) {
+    compiled = RULE_KINDS.flatMap((kind) => ruleset[kind].filter((r) => r.enabled).map((r) => ({ matches: compileRule(kind, r), actions: r.actions })));
+    compiledRulesets.set(ruleset, compiled);
+  }
+  return compiled;
 }
 
 /** The actions of the first enabled rule that matches, or null when none does. */
 export function evaluate(ruleset: Ruleset, event: JsonObject, ctx: EvaluationContext): PushAction[] | null {
-  for (const kind of RULE_KINDS) {
-    for (const rule of ruleset[kind]) {
-      if (rule.enabled && ruleMatches(kind, rule, event, ctx)) return rule.actions;
-    }
-  }
+  for (const rule of compileRuleset(ruleset)) if (rule.matches(event, ctx)) return rule.actions;
   return null;
 }
 
