@@ -287,6 +287,11 @@ describe('aliases', () => {
     expect((await anna.call('PUT', `/directory/room/${enc('#x:other.org')}`, { room_id: roomId })).status).toBe(400);
     // ben is not the creator and has no power: cannot delete
     expect((await ben.call('DELETE', `/directory/room/${enc(alias)}`)).status).toBe(403);
+    // The canonical alias must be a real alias of this room.
+    await anna.ok('PUT', `/rooms/${enc(roomId)}/state/m.room.canonical_alias/`, { alias });
+    const bad = await anna.call('PUT', `/rooms/${enc(roomId)}/state/m.room.canonical_alias/`, { alias: '#nowhere:test.local' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.errcode).toBe('M_BAD_ALIAS');
     await anna.ok('DELETE', `/directory/room/${enc(alias)}`);
     expect((await anna.call('GET', `/directory/room/${enc(alias)}`)).status).toBe(404);
   });
