@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startServer, type ServerProcess } from '../helpers/server.ts';
 import { expectMatchesSpec } from '../helpers/spec.ts';
-import { enc, newUser, sharedRoom, syncUntil, type TestUser } from '../helpers/userdata.ts';
+import { enc, newUser, sharedRoom, syncUntil, TestUser } from '../helpers/userdata.ts';
 
 let server: ServerProcess;
 let alice: TestUser;
@@ -137,3 +137,25 @@ describe('POST /rooms/{roomId}/read_markers', () => {
     expect(notString.status).toBe(400);
   });
 });
+
+describe('after a restart', () => {
+  test('receipts, read markers and unread counts are still there', async () => {
+    const first = await alice.text(roomId, 'one');
+    const second = await alice.text(roomId, 'two');
+    await bob.ok('POST', `/rooms/${enc(roomId)}/read_markers`, { 'm.fully_read': first, 'm.read': first });
+    const before = await bob.sync({ fresh: true });
+    expect(before.rooms.join[roomId].unread_notifications.notification_count).toBe(1);
+
+    const dataDir = server.dataDir;
+    await server.stop();
+    server = await startServer({ dataDir });
+    const bobAgain = new TestUser(server, bob.login);
+    const after = await bobAgain.sync();
+    expect(after.rooms.join[roomId].unread_notifications).toEqual(before.rooms.join[roomId].unread_notifications);
+    expect(receiptsIn(after, roomId)[0][first]['m.read'][bob.userId]).toBeDefined();
+    expect(after.rooms.join[roomId].account_data.events).toContainEqual({ type: 'm.fully_read', content: { event_id: first } });
+    await bobAgain.ok('POST', `/rooms/${enc(roomId)}/receipt/m.read/${enc(second)}`, {});
+    expect((await bobAgain.sync()).rooms.join[roomId].unread_notifications.notification_count).toBe(0);
+  }, 30_000);
+});
+
