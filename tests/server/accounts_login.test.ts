@@ -230,3 +230,32 @@ describe('login rate limit', () => {
     expect((await request(limited.url, 'GET', '/_matrix/client/v3/account/whoami', { token })).status).toBe(200);
   });
 });
+
+describe('sessions across a restart', () => {
+  it('keeps accounts, tokens and logouts after the server restarts', async () => {
+    const first = await startServer();
+    const dataDir = first.dataDir;
+    try {
+      await createUser(first, 'vera', 'vera-password');
+      const kept = await login(first, 'vera', 'vera-password');
+      const dropped = await login(first, 'vera', 'vera-password');
+      expect((await request(first.url, 'POST', '/_matrix/client/v3/logout', { token: dropped.accessToken, body: {} })).status).toBe(200);
+      // SIGKILL: acknowledged writes must already be on disk.
+      await first.stop('SIGKILL');
+
+      const second = await startServer({ dataDir });
+      try {
+        const who = await request(second.url, 'GET', '/_matrix/client/v3/account/whoami', { token: kept.accessToken });
+        expect(who.status).toBe(200);
+        expect(who.body).toMatchObject({ user_id: '@vera:test.local', device_id: kept.deviceId });
+        const gone = await request(second.url, 'GET', '/_matrix/client/v3/account/whoami', { token: dropped.accessToken });
+        expect(gone.body.errcode).toBe('M_UNKNOWN_TOKEN');
+        await login(second, 'vera', 'vera-password');
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
