@@ -102,12 +102,6 @@ export class MediaService {
     this.uploaded.emit(mediaId);
   }
 
-  /** Uploaded media by ID, or undefined; never waits. */
-  get(mediaId: string): MediaRow | undefined {
-    const row = this.deps.storage.read((db) => repo.getMedia(db, mediaId));
-    return row && row.uploaded_ts !== null ? row : undefined;
-  }
-
   /**
    * The uploaded media, waiting up to `timeoutMs` (capped) for a reserved URI to be filled.
    * 404 for unknown or expired IDs, 504 M_NOT_YET_UPLOADED when the wait runs out.
