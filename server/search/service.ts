@@ -108,24 +108,23 @@ export function searchRoomEvents(db: SqlReader, userId: string, criteria: Criter
   const ignored = ignoredUsers(db, userId);
   const words = runsOf(criteria.term);
 
-  const hits = new Map<number, { row: eventsRepo.EventRow; rank: number }>();
+  // Matches are screened on the index's columns; whole events are read only for the page shown.
+  const hits = new Map<number, { hit: searchRepo.SearchHit; rank: number }>();
   if (match) {
     const visibility = new Map<string, VisibilityChecker>();
     for (const key of criteria.keys) {
-      for (const hit of searchRepo.searchKey(db, key, match, rooms, Number.MAX_SAFE_INTEGER, RANK_CAP)) {
-        if (hits.has(hit.stream_pos)) continue;
-        const row = eventsRepo.getEventAt(db, hit.stream_pos);
-        if (!row || row.redacted_by || hiddenByIgnore(ignored, row)) continue;
-        let checker = visibility.get(row.room_id);
-        if (!checker) visibility.set(row.room_id, (checker = new VisibilityChecker(db, row.room_id, userId)));
-        if (!checker.canSee(row.stream_pos)) continue;
-        if (!criteria.filter.matches({ type: row.type, sender: row.sender, room_id: row.room_id, content: JSON.parse(row.json).content })) continue;
-        hits.set(hit.stream_pos, { row, rank: rankOf(hit.tokens, words) });
+      for (const hit of searchRepo.searchKey(db, key, match, rooms, RANK_CAP)) {
+        if (hits.has(hit.stream_pos) || hiddenByIgnore(ignored, hit)) continue;
+        let checker = visibility.get(hit.room_id);
+        if (!checker) visibility.set(hit.room_id, (checker = new VisibilityChecker(db, hit.room_id, userId)));
+        if (!checker.canSee(hit.stream_pos)) continue;
+        if (!criteria.filter.matches(lazyContent(db, hit))) continue;
+        hits.set(hit.stream_pos, { hit, rank: rankOf(hit.tokens, words) });
       }
     }
   }
-  const ordered = [...hits.values()].sort((a, b) => (criteria.orderBy === 'rank' ? b.rank - a.rank : 0) || b.row.stream_pos - a.row.stream_pos);
-  const page = ordered.slice(offset, offset + criteria.limit);
+  const ordered = [...hits.values()].sort((a, b) => (criteria.orderBy === 'rank' ? b.rank - a.rank : 0) || b.hit.stream_pos - a.hit.stream_pos);
+  const page = ordered.slice(offset, offset + criteria.limit).map(({ hit, rank }) => ({ rank, row: eventsRepo.getEventAt(db, hit.stream_pos)! }));
 
   const results = page.map(({ row, rank }) => {
     const result: JsonObject = { rank, result: toClientEvent(db, row, { now, viewer: { userId }, bundle: true }) };
@@ -146,8 +145,8 @@ export function searchRoomEvents(db: SqlReader, userId: string, criteria: Criter
   }
   if (criteria.groupByRoom || criteria.groupBySender) {
     const groups: JsonObject = {};
-    if (criteria.groupByRoom) groups.room_id = groupBy(ordered, (h) => h.row.room_id, offset + page.length < ordered.length ? out.next_batch as string : undefined);
-    if (criteria.groupBySender) groups.sender = groupBy(ordered, (h) => h.row.sender, undefined);
+    if (criteria.groupByRoom) groups.room_id = groupBy(ordered, (h) => h.hit.room_id, offset + page.length < ordered.length ? out.next_batch as string : undefined);
+    if (criteria.groupBySender) groups.sender = groupBy(ordered, (h) => h.hit.sender, undefined);
     out.groups = groups;
   }
   return { search_categories: { room_events: out } };
@@ -183,15 +182,28 @@ function highlightsOf(rows: eventsRepo.EventRow[], words: { text: string; cjk: b
   return [...out];
 }
 
-function groupBy<T extends { row: eventsRepo.EventRow }>(hits: T[], key: (h: T) => string, nextBatch: string | undefined): JsonObject {
+function groupBy(hits: { hit: searchRepo.SearchHit }[], key: (h: { hit: searchRepo.SearchHit }) => string, nextBatch: string | undefined): JsonObject {
   const groups: Record<string, { results: string[]; order: number; next_batch?: string }> = {};
   for (const h of hits) {
     const k = key(h);
     groups[k] ??= { results: [], order: Object.keys(groups).length + 1 };
-    groups[k].results.push(h.row.event_id);
+    groups[k].results.push(h.hit.event_id);
   }
   if (nextBatch) for (const g of Object.values(groups)) g.next_batch = nextBatch;
   return groups as unknown as JsonObject;
+}
+
+/** A hit as the filter sees it; content is read only if the filter asks (contains_url). */
+function lazyContent(db: SqlReader, hit: searchRepo.SearchHit): { type: string; sender: string; room_id: string; readonly content: unknown } {
+  return {
+    type: hit.type,
+    sender: hit.sender,
+    room_id: hit.room_id,
+    get content() {
+      const row = eventsRepo.getEventAt(db, hit.stream_pos);
+      return row ? (JSON.parse(row.json) as { content?: unknown }).content : undefined;
+    },
+  };
 }
 
 function contextOf(db: SqlReader, row: eventsRepo.EventRow, userId: string, ctx: NonNullable<Criteria['context']>, ignored: ReadonlySet<string>, now: number): JsonObject {

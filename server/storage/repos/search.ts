@@ -13,22 +13,26 @@ export function unindexEvent(db: SqlWriter, streamPos: number): void {
 
 export interface SearchHit {
   stream_pos: number;
+  event_id: string;
   room_id: string;
+  sender: string;
+  type: string;
+  state_key: string | null;
   /** The matched column's tokens, for ranking. */
   tokens: string;
 }
 
 /**
- * Events whose `key` column matches the FTS query, in the given rooms, below `before`, newest first.
- * `cap` bounds the rows ranked per request.
+ * Events whose `key` column matches the FTS query, in the given rooms, newest first; at most `cap`.
+ * CROSS JOIN keeps SQLite from driving the join from `events` (one full-text query per event row).
  */
-export function searchKey(db: SqlReader, key: SearchKey, match: string, roomIds: string[], before: number, cap: number): SearchHit[] {
+export function searchKey(db: SqlReader, key: SearchKey, match: string, roomIds: string[], cap: number): SearchHit[] {
   if (!roomIds.length) return [];
   return db.all<SearchHit>(
-    `SELECT e.stream_pos AS stream_pos, e.room_id AS room_id, f.${key} AS tokens
-       FROM search_fts f JOIN events e ON e.stream_pos = f.docid
-      WHERE f.${key} MATCH ? AND e.stream_pos < ? AND e.room_id IN (${roomIds.map(() => '?').join(', ')})
+    `SELECT e.stream_pos AS stream_pos, e.event_id AS event_id, e.room_id AS room_id, e.sender AS sender, e.type AS type, e.state_key AS state_key, f.tokens AS tokens
+       FROM (SELECT docid, ${key} AS tokens FROM search_fts WHERE ${key} MATCH ?) f CROSS JOIN events e ON e.stream_pos = f.docid
+      WHERE e.room_id IN (${roomIds.map(() => '?').join(', ')})
       ORDER BY e.stream_pos DESC LIMIT ?`,
-    [match, before, ...roomIds, cap],
+    [match, ...roomIds, cap],
   );
 }
