@@ -102,6 +102,19 @@ describe('thumbnails', () => {
     }
   });
 
+  it('turns phone photos upright (EXIF orientation) and drops their metadata', async () => {
+    // Stored 1200×600 with "rotate 90°" in EXIF, as phones save portrait shots; GPS-like metadata rides along.
+    const photo = await sharp({ create: { width: 1200, height: 600, channels: 3, background: '#336699' } })
+      .jpeg()
+      .withMetadata({ orientation: 6 })
+      .toBuffer();
+    const { mediaId } = await uploadBytes(server.url, alice.accessToken, photo, { contentType: 'image/jpeg' });
+    const meta = await sharp(Buffer.from(await (await thumb(mediaId!, 'width=320&height=240&method=scale')).arrayBuffer())).metadata();
+    expect([meta.width, meta.height]).toEqual([120, 240]);
+    expect(meta.orientation).toBeUndefined();
+    expect(meta.exif).toBeUndefined();
+  });
+
   it('caches each generated thumbnail on disk and serves it again', async () => {
     const { mediaId } = await uploadBytes(server.url, alice.accessToken, await sourceImage('jpeg'), { contentType: 'image/jpeg' });
     const first = Buffer.from(await (await thumb(mediaId!, 'width=320&height=240')).arrayBuffer());
