@@ -43,6 +43,8 @@ export class UiaChallenge extends MatrixError {
 }
 
 const SESSION_LIFETIME_MS = 15 * 60 * 1000;
+// Unauthenticated /register calls open sessions too: bound how many are kept.
+const MAX_SESSIONS = 10_000;
 
 export class UiaService {
   private readonly sessions = new Map<string, UiaSession>();
@@ -109,6 +111,7 @@ export class UiaService {
   }
 
   private newSession(request: UiaRequest): UiaSession {
+    if (this.sessions.size >= MAX_SESSIONS) this.sessions.delete(this.sessions.keys().next().value!);
     const session: UiaSession = {
       id: randomToken(128),
       action: request.action,
