@@ -15,7 +15,7 @@ import { hiddenByIgnore, ignoredUsers } from '../userdata/ignored_users.ts';
 import * as searchRepo from '../storage/repos/search.ts';
 import * as eventsRepo from '../storage/repos/events.ts';
 import * as roomsRepo from '../storage/repos/rooms.ts';
-import { fold, indexTokens, matchExpression, runsOf } from './tokens.ts';
+import { fold, indexTokens, matchExpression, searchRuns } from './tokens.ts';
 
 const KEYS: Record<string, { type: string; field: searchRepo.SearchKey }> = {
   'content.body': { type: 'm.room.message', field: 'body' },
@@ -106,7 +106,7 @@ export function searchRoomEvents(db: SqlReader, userId: string, criteria: Criter
   const match = matchExpression(criteria.term);
   const rooms = roomsRepo.roomsOfUser(db, userId, 'join').map((m) => m.room_id).filter((r) => criteria.filter.includesRoom(r));
   const ignored = ignoredUsers(db, userId);
-  const words = runsOf(criteria.term);
+  const words = searchRuns(criteria.term);
 
   // Matches are screened on the index's columns; whole events are read only for the page shown.
   const hits = new Map<number, { hit: searchRepo.SearchHit; rank: number }>();

@@ -8,6 +8,9 @@ const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hang
 const RUNS = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}\u3005\u30fc]+|[\p{L}\p{N}]+/gu;
 
 /** Case-, accent- and width-folded text. */
+const MAX_TERM_CHARS = 500;
+const MAX_TERM_RUNS = 16;
+
 export function fold(text: string): string {
   return text.normalize('NFKD').replace(/\p{M}+/gu, '').toLowerCase().normalize('NFC');
 }
@@ -37,13 +40,18 @@ export function indexTokens(text: string): string {
   return out.join(' ');
 }
 
+/** The words of a search term: a search box's worth; longer input would only make the query slow. */
+export function searchRuns(term: string): Run[] {
+  return runsOf(term.slice(0, MAX_TERM_CHARS)).slice(0, MAX_TERM_RUNS);
+}
+
 /**
  * An FTS4 MATCH expression requiring every word of the search term: words as prefixes, CJK runs
  * as phrases of their bigrams. Undefined when the term has nothing searchable.
  */
 export function matchExpression(term: string): string | undefined {
   const parts: string[] = [];
-  for (const run of runsOf(term)) {
+  for (const run of searchRuns(term)) {
     const chars = [...run.text];
     if (!run.cjk || chars.length === 1) parts.push(`${run.text}*`);
     else {

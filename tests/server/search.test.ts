@@ -151,6 +151,9 @@ describe('POST /search', () => {
     await bad({ search_categories: { room_events: { search_term: 'x' } } }, 'M_INVALID_PARAM', '?next_batch=zzz');
     // Punctuation-only and FTS syntax are just text.
     expect((await search(mei, { search_term: '"*) OR NOT (' })).results).toEqual([]);
+    // Very long input is cut to a search box's worth of words, not an error or a slow query.
+    expect((await search(mei, { search_term: 'fox '.repeat(20_000) })).count).toBe(1);
+    expect((await search(mei, { search_term: '北京'.repeat(5_000) })).count).toBe(0);
   });
 });
 
