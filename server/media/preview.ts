@@ -13,6 +13,10 @@ const FETCH_TIMEOUT_MS = 4_000;
 const MAX_HTML_BYTES = 512 * 1024;
 const MAX_REDIRECTS = 3;
 const CACHE_TTL_MS = 60 * 60 * 1000;
+/** An empty answer (site unreachable) is retried sooner: the internet may come back. */
+const EMPTY_CACHE_TTL_MS = 5 * 60 * 1000;
+/** Previews fetched at once; more get an empty preview rather than queueing behind a dead network. */
+const MAX_IN_FLIGHT = 4;
 const CACHE_ENTRIES = 500;
 
 export type Preview = Record<string, string | number>;
@@ -24,6 +28,7 @@ export const previewErrors = {
 export class UrlPreviewer {
   private readonly cache = new Map<string, { preview: Preview; expires: number }>();
   private readonly now: () => number;
+  private inFlight = 0;
 
   constructor(now: () => number) {
     this.now = now;
@@ -36,9 +41,17 @@ export class UrlPreviewer {
     const key = url.href;
     const hit = this.cache.get(key);
     if (hit && hit.expires > this.now()) return hit.preview;
-    const preview = await fetchPreview(url, MAX_REDIRECTS);
+    if (this.inFlight >= MAX_IN_FLIGHT) return {};
+    this.inFlight++;
+    let preview: Preview;
+    try {
+      preview = await fetchPreview(url, MAX_REDIRECTS);
+    } finally {
+      this.inFlight--;
+    }
     this.cache.delete(key);
-    this.cache.set(key, { preview, expires: this.now() + CACHE_TTL_MS });
+    const ttl = Object.keys(preview).length ? CACHE_TTL_MS : EMPTY_CACHE_TTL_MS;
+    this.cache.set(key, { preview, expires: this.now() + ttl });
     if (this.cache.size > CACHE_ENTRIES) this.cache.delete(this.cache.keys().next().value!);
     return preview;
   }

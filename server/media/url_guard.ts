@@ -2,7 +2,7 @@
 // carrier NAT, multicast, documentation and other special ranges are refused, so a preview
 // request can never be used to probe or attack this PC or the household's network (SSRF).
 import net from 'node:net';
-import dns from 'node:dns/promises';
+import { Resolver } from 'node:dns/promises';
 
 const SPECIAL = new net.BlockList();
 for (const [address, prefix] of [
@@ -47,22 +47,17 @@ export async function checkHost(hostname: string, timeoutMs: number): Promise<Ho
   if (net.isIP(host)) return isPublicAddress(host) ? { kind: 'ok', address: host, family: net.isIP(host) as 4 | 6 } : { kind: 'blocked' };
   if (LOOPBACK_NAMES.test(host)) return { kind: 'blocked' };
   if (NEVER_RESOLVED.test(host) || !host.includes('.')) return { kind: 'unreachable', reason: 'not a public host name' };
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    const addresses = await Promise.race([
-      dns.lookup(host, { all: true, verbatim: true }),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error('DNS lookup timed out')), timeoutMs);
-      }),
-    ]);
-    if (addresses.length === 0) return { kind: 'unreachable', reason: 'no address' };
-    // One private answer is enough to refuse: DNS rebinding tricks mix public and private records.
-    if (addresses.some((a) => !isPublicAddress(a.address))) return { kind: 'blocked' };
-    const first = addresses[0]!;
-    return { kind: 'ok', address: first.address, family: first.family as 4 | 6 };
-  } catch (err) {
-    return { kind: 'unreachable', reason: (err as Error).message };
-  } finally {
-    clearTimeout(timer);
-  }
+  // c-ares, not getaddrinfo: an offline LAN makes lookups hang, and getaddrinfo would hold one of
+  // libuv's four pool threads (which file I/O and thumbnails need) for as long as that lasts.
+  const resolver = new Resolver({ timeout: timeoutMs, tries: 1 });
+  const [v4, v6] = await Promise.all([
+    resolver.resolve4(host).catch(() => [] as string[]),
+    resolver.resolve6(host).catch(() => [] as string[]),
+  ]);
+  const addresses = [...v4, ...v6];
+  if (addresses.length === 0) return { kind: 'unreachable', reason: 'no address' };
+  // One private answer is enough to refuse: DNS rebinding tricks mix public and private records.
+  if (addresses.some((a) => !isPublicAddress(a))) return { kind: 'blocked' };
+  const first = addresses[0]!;
+  return { kind: 'ok', address: first, family: net.isIP(first) as 4 | 6 };
 }
