@@ -121,6 +121,7 @@ export const diskFiles: FileLayer = {
   unlink: (file) => fs.unlinkSync(file),
   fsyncDir(dir) {
     check('fsync', dir);
+    if (process.platform === 'win32') return; // directories cannot be opened there; NTFS orders metadata itself
     const fd = fs.openSync(dir, 'r');
     try {
       fs.fsyncSync(fd);
@@ -130,6 +131,7 @@ export const diskFiles: FileLayer = {
   },
   async fsyncDirAsync(dir) {
     check('fsync', dir);
+    if (process.platform === 'win32') return;
     const fd = await p<number>((cb) => fs.open(dir, 'r', cb));
     try {
       await p<void>((cb) => fs.fsync(fd, cb));
