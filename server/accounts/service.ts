@@ -118,7 +118,8 @@ export class AccountService {
     const ok = await verifyPassword(options.password, user?.password_hash);
     if (!ok || !user) throw accountErrors.badLogin();
     if (user.deactivated) throw accountErrors.userDeactivated();
-    return this.createSession(user.user_id, options.deviceId, options.deviceDisplayName ?? null);
+    // If the password changed while scrypt ran, the old one must not open a session.
+    return this.createSession(user.user_id, options.deviceId, options.deviceDisplayName ?? null, user.password_hash);
   }
 
   /** Checks the password of an existing user (UIA). */
@@ -129,7 +130,7 @@ export class AccountService {
   }
 
   /** A new access token on a new device, or on an existing device (its old tokens are revoked). */
-  async createSession(userId: string, requestedDeviceId: string | undefined, displayName: string | null): Promise<Session> {
+  async createSession(userId: string, requestedDeviceId: string | undefined, displayName: string | null, verifiedHash?: string | null): Promise<Session> {
     const deviceId = requestedDeviceId ?? randomString(10);
     const accessToken = randomToken(256);
     const tokenHash = hashToken(accessToken);
@@ -138,6 +139,7 @@ export class AccountService {
       const user = users.getUser(db, userId);
       if (!user) throw accountErrors.userNotFound();
       if (user.deactivated) throw accountErrors.userDeactivated();
+      if (verifiedHash !== undefined && user.password_hash !== verifiedHash) throw accountErrors.badLogin();
       if (devices.getDevice(db, userId, deviceId)) {
         // Spec: initial_device_display_name is ignored for a known device.
         tokens.deleteDeviceTokens(db, userId, deviceId);
