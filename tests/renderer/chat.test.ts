@@ -203,32 +203,52 @@ describe('chatting with a phone', () => {
     expect(await roomButton('Attic').count()).toBe(0);
   });
 
-  it('loads older messages on scrolling up and keeps the viewport anchored', async () => {
+  it('scrolls back through /messages with the viewport anchored, never holding more than a window of messages in the DOM', async () => {
     const archive = (await bob.client.createRoom({ name: 'Archive', preset: Preset.PublicChat })).room_id;
-    for (let i = 1; i <= 70; i++) await bob.client.sendTextMessage(archive, `archive message ${i}`);
+    const bobToken = bob.client.getAccessToken()!;
+    for (let i = 1; i <= 200; i++) {
+      const res = await fetch(`${server.url}/_matrix/client/v3/rooms/${encodeURIComponent(archive)}/send/m.room.message/arch${i}`, {
+        method: 'PUT', headers: { Authorization: `Bearer ${bobToken}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ msgtype: 'm.text', body: `archive message ${i}` }),
+      });
+      expect(res.status).toBe(200);
+    }
     const res = await fetch(`${server.url}/_matrix/client/v3/join/${encodeURIComponent(archive)}`, {
       method: 'POST', headers: { Authorization: `Bearer ${anna.accessToken}`, 'Content-Type': 'application/json' }, body: '{}',
     });
     expect(res.status).toBe(200);
     await roomButton('Archive').click();
-    await messageRow('archive message 70').waitFor();
-    expect(await messageRow('archive message 1').count()).toBe(0);
+    await messageRow('archive message 200').waitFor();
+    expect(await page.getByText('archive message 1', { exact: true }).count()).toBe(0);
 
-    // Scroll up step by step; each time older messages arrive, the message we were looking at stays put.
+    // Scroll to the top again and again; each time older messages come in, the message that was
+    // at the top stays on screen where it was, and the DOM holds at most a window of messages.
     const scroller = timeline();
-    for (let round = 0; round < 20 && (await page.getByText('archive message 1', { exact: true }).count()) === 0; round++) {
+    const first = page.getByText('archive message 1', { exact: true });
+    let maxInDom = 0;
+    for (let round = 0; round < 40 && (await first.count()) === 0; round++) {
       const anchor = scroller.locator('article').first();
       const anchorId = await anchor.getAttribute('data-event-id');
+      const before = await anchor.boundingBox();
       await scroller.evaluate((el) => (el.scrollTop = 0));
-      await page.waitForTimeout(50);
-      await expect.poll(async () => (await scroller.locator('article').first().getAttribute('data-event-id')) !== anchorId || (await page.getByText('This is the start of the conversation.').count()) > 0).toBe(true);
-      const box = await scroller.locator(`article[data-event-id="${anchorId}"]`).boundingBox();
-      const view = await scroller.boundingBox();
-      // The old top message is now below the viewport's top: older ones were inserted above it, not under our eyes.
-      expect(box?.y).toBeGreaterThanOrEqual(view!.y - 1);
+      await expect.poll(async () => (await scroller.locator('article').first().getAttribute('data-event-id')) !== anchorId).toBe(true);
+      const after = await scroller.locator(`article[data-event-id="${anchorId}"]`).boundingBox();
+      // scrollTop = 0 moved it down by the scroll distance; the inserted messages did not move it further.
+      expect(after).not.toBeNull();
+      expect(after!.y).toBeGreaterThanOrEqual(before!.y - 1);
+      maxInDom = Math.max(maxInDom, await scroller.locator('article').count());
     }
-    await page.getByText('archive message 1', { exact: true }).waitFor();
+    await first.waitFor();
+    expect(maxInDom).toBeLessThanOrEqual(120);
     await saveScreenshot(page, 'timeline-scrollback');
+
+    // And back down to the newest message, still windowed.
+    const last = page.getByText('archive message 200', { exact: true });
+    for (let round = 0; round < 40 && (await last.count()) === 0; round++) {
+      await scroller.evaluate((el) => (el.scrollTop = el.scrollHeight));
+      await page.waitForTimeout(30);
+      expect(await scroller.locator('article').count()).toBeLessThanOrEqual(120);
+    }
+    await last.waitFor();
   });
 
   it('replies to a message, and shows the phone\'s reply as a quote', async () => {
