@@ -91,6 +91,22 @@ describe('the room directory', () => {
     expect((await post(bo, {})).total_room_count_estimate).toBe(6);
   });
 
+  it('continues after the last room shown even when rooms are published between pages', async () => {
+    const first = await post(bo, { limit: 3 });
+    // Many new rooms, some sorting before and some after the page boundary.
+    for (let i = 0; i < 4; i++) await cy.createRoom({ visibility: 'public', preset: 'public_chat', name: `Late ${i}` });
+    const shown = new Set(first.chunk.map((r: any) => r.room_id));
+    let since = first.next_batch;
+    const later: string[] = [];
+    while (since) {
+      const page = await post(bo, { limit: 3, since });
+      later.push(...page.chunk.map((r: any) => r.room_id));
+      since = page.next_batch;
+    }
+    expect(later.filter((id) => shown.has(id))).toEqual([]);
+    expect(later).toEqual(expect.arrayContaining(publicIds.filter((id) => !shown.has(id))));
+  });
+
   it('rejects bad input', async () => {
     for (const body of [{ limit: 'ten' }, { filter: 'x' }, { filter: { room_types: [3] } }, { since: 'bogus' }]) {
       const res = await bo.call('POST', '/publicRooms', body);
