@@ -1,10 +1,6 @@
 // matrix-js-sdk clients in Node for tests: real /sync long-polling, optional Rust crypto (WASM, in-memory store).
 import { createClient, ClientEvent, MatrixEventEvent, RoomEvent, type ICreateClientOpts, type MatrixClient, type MatrixEvent } from 'matrix-js-sdk';
-import { logger } from 'matrix-js-sdk/lib/logger.js';
 import type { LoggedIn } from './accounts.ts';
-
-// The SDK logs every request at debug level; keep test output readable.
-logger.setLevel('warn');
 
 export async function startSdkClient(
   baseUrl: string,
