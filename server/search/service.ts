@@ -96,13 +96,12 @@ export function parseCriteria(body: JsonObject): Criteria {
   };
 }
 
-/** Runs a room_events search for `userId`; `nextBatch` is an offset from a previous response. */
+/**
+ * Runs a room_events search for `userId`. `nextBatch` names the (rank, stream position) of the
+ * last result shown, so messages arriving between pages neither repeat nor shift results.
+ */
 export function searchRoomEvents(db: SqlReader, userId: string, criteria: Criteria, nextBatch: string | undefined, now: number): JsonObject {
-  let offset = 0;
-  if (nextBatch !== undefined) {
-    if (!/^o\d{1,9}$/.test(nextBatch)) throw errors.invalidParam('next_batch is not a token from a previous search');
-    offset = Number(nextBatch.slice(1));
-  }
+  const after = nextBatch === undefined ? undefined : parseBatch(nextBatch);
   const match = matchExpression(criteria.term);
   const rooms = roomsRepo.roomsOfUser(db, userId, 'join').map((m) => m.room_id).filter((r) => criteria.filter.includesRoom(r));
   const ignored = ignoredUsers(db, userId);
@@ -123,8 +122,14 @@ export function searchRoomEvents(db: SqlReader, userId: string, criteria: Criter
       }
     }
   }
-  const ordered = [...hits.values()].sort((a, b) => (criteria.orderBy === 'rank' ? b.rank - a.rank : 0) || b.hit.stream_pos - a.hit.stream_pos);
-  const page = ordered.slice(offset, offset + criteria.limit).map(({ hit, rank }) => ({ rank, row: eventsRepo.getEventAt(db, hit.stream_pos)! }));
+  const byRank = criteria.orderBy === 'rank';
+  const compare = (a: { rank: number; pos: number }, b: { rank: number; pos: number }) => (byRank ? b.rank - a.rank : 0) || b.pos - a.pos;
+  const ordered = [...hits.values()].sort((a, b) => compare({ rank: a.rank, pos: a.hit.stream_pos }, { rank: b.rank, pos: b.hit.stream_pos }));
+  let start = after ? ordered.findIndex((h) => compare({ rank: h.rank, pos: h.hit.stream_pos }, after) > 0) : 0;
+  if (start < 0) start = ordered.length;
+  const page = ordered.slice(start, start + criteria.limit).map(({ hit, rank }) => ({ rank, row: eventsRepo.getEventAt(db, hit.stream_pos)! }));
+  const last = page.at(-1);
+  const next = start + page.length < ordered.length && last ? batchToken(last.rank, last.row.stream_pos) : undefined;
 
   const results = page.map(({ row, rank }) => {
     const result: JsonObject = { rank, result: toClientEvent(db, row, { now, viewer: { userId }, bundle: true }) };
@@ -132,7 +137,7 @@ export function searchRoomEvents(db: SqlReader, userId: string, criteria: Criter
     return result;
   });
   const out: JsonObject = { count: ordered.length, highlights: highlightsOf(page.map((h) => h.row), words), results };
-  if (offset + page.length < ordered.length) out.next_batch = `o${offset + page.length}`;
+  if (next) out.next_batch = next;
   if (criteria.includeState) {
     const state: JsonObject = {};
     for (const roomId of new Set(page.map((h) => h.row.room_id))) {
@@ -145,11 +150,21 @@ export function searchRoomEvents(db: SqlReader, userId: string, criteria: Criter
   }
   if (criteria.groupByRoom || criteria.groupBySender) {
     const groups: JsonObject = {};
-    if (criteria.groupByRoom) groups.room_id = groupBy(ordered, (h) => h.hit.room_id, offset + page.length < ordered.length ? out.next_batch as string : undefined);
+    if (criteria.groupByRoom) groups.room_id = groupBy(ordered, (h) => h.hit.room_id, next);
     if (criteria.groupBySender) groups.sender = groupBy(ordered, (h) => h.hit.sender, undefined);
     out.groups = groups;
   }
   return { search_categories: { room_events: out } };
+}
+
+function batchToken(rank: number, pos: number): string {
+  return `k${rank}_${pos}`;
+}
+
+function parseBatch(raw: string): { rank: number; pos: number } {
+  const m = /^k(\d{1,9}(?:\.\d{1,6})?)_(\d{1,15})$/.exec(raw);
+  if (!m) throw errors.invalidParam('next_batch is not a token from a previous search');
+  return { rank: Number(m[1]), pos: Number(m[2]) };
 }
 
 /** Occurrences of the search words in the matched text, damped by its length. */

@@ -106,9 +106,14 @@ describe('POST /search', () => {
     expect(ids(first)).toEqual([last, thrice]);
     expect(first.count).toBe(3);
     expect(first.next_batch).toBeTruthy();
+    // A new match arriving between pages does not shift the next page.
+    const newest = await tom.text(family, 'otter news');
     const second = await search(mei, { search_term: 'otter', order_by: 'recent', filter: { limit: 2 } }, first.next_batch);
     expect(ids(second)).toEqual([once]);
     expect(second.next_batch).toBeUndefined();
+    const ranked = await search(mei, { search_term: 'otter', filter: { limit: 2 } });
+    const rest = await search(mei, { search_term: 'otter', filter: { limit: 2 } }, ranked.next_batch);
+    expect([...ids(ranked), ...ids(rest)].sort()).toEqual([once, thrice, last, newest].sort());
   });
 
   it('returns event context with profiles, room state and groups by room', async () => {
