@@ -42,8 +42,8 @@ export async function sendMedia(req: Request, res: Response, path: string, row: 
     const range = ifRange !== undefined && ifRange !== etag ? { kind: 'full' as const } : parseRange(req.headers.range, size);
     if (range.kind === 'unsatisfiable') {
       res.setHeader('Content-Range', `bytes */${size}`);
-      res.removeHeader('Content-Type'); // the error below is JSON, not the media
-      res.removeHeader('Content-Disposition');
+      // The error below is JSON, not the media, and must not be cached as if it were.
+      for (const name of ['Content-Type', 'Content-Disposition', 'Cache-Control', 'ETag']) res.removeHeader(name);
       throw new MatrixError(416, 'M_UNKNOWN', 'Requested range not satisfiable');
     }
     const start = range.kind === 'partial' ? range.start : 0;
