@@ -68,7 +68,8 @@ const OPS: Record<string, (deps: AdminOpDeps, args: AdminArgs) => Promise<unknow
 };
 
 export async function runAdminOp(deps: AdminOpDeps, op: string, args: AdminArgs): Promise<unknown> {
-  const fn = OPS[op] ?? MEDIA_ADMIN_OPS[op];
+  // Own properties only: an op named "constructor" or "__proto__" must not reach Object.prototype.
+  const fn = Object.hasOwn(OPS, op) ? OPS[op] : Object.hasOwn(MEDIA_ADMIN_OPS, op) ? MEDIA_ADMIN_OPS[op] : undefined;
   if (!fn) throw errors.unrecognized(`Unknown admin operation ${op}`);
   return fn(deps, args);
 }
