@@ -113,6 +113,8 @@ export class AccountService {
 
   /** Password login. Unknown user and wrong password look the same (and take the same time). */
   async passwordLogin(options: { user: string; password: string; deviceId?: string; deviceDisplayName?: string | null }): Promise<Session> {
+    // No stored password is this long; do not spend scrypt on megabytes.
+    if (options.password.length > MAX_PASSWORD_LENGTH) throw accountErrors.badLogin();
     const userId = this.resolveLocalUser(options.user);
     const user = userId ? this.getUser(userId) : undefined;
     const ok = await verifyPassword(options.password, user?.password_hash);
@@ -124,6 +126,7 @@ export class AccountService {
 
   /** Checks the password of an existing user (UIA). */
   async checkPassword(userId: string, password: string): Promise<boolean> {
+    if (password.length > MAX_PASSWORD_LENGTH) return false;
     const user = this.getUser(userId);
     const ok = await verifyPassword(password, user?.password_hash);
     return ok && !!user && !user.deactivated;
