@@ -14,6 +14,7 @@ import { createAccountServices } from './accounts/index.ts';
 import { createAuthenticator } from './accounts/authenticator.ts';
 import { pinServerName } from './accounts/server_name.ts';
 import { listenAdminSocket } from './http/admin_socket.ts';
+import { answerClientErrorsAsJson } from './http/client_error.ts';
 import { countUsers } from './storage/repos/users.ts';
 import { createE2eeServices } from './e2ee/index.ts';
 import { Notifier } from './sync/notifier.ts';
@@ -94,6 +95,7 @@ export async function startHomeserver(
   const { app } = createApp(ctx, createAuthenticator(accountServices.accounts));
 
   const server = http.createServer(app);
+  answerClientErrorsAsJson(server);
   // Long-polls last up to 30 s; keep idle sockets a little longer than clients expect.
   server.keepAliveTimeout = 65_000;
   let adminSocket: { close(): Promise<void> } | null = null;

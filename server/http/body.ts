@@ -4,6 +4,12 @@ import { errors } from './errors.ts';
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
 
+/** Deeper than any Matrix body needs; stored client JSON has the same bound. */
+export const MAX_JSON_DEPTH = 64;
+
+/** With the u flag a valid pair is one code point, so only unpaired halves match. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
 /** Parses a raw body buffer; an empty body is `{}`. Matrix request bodies are always objects. */
 export function parseJsonBody(raw: unknown): JsonObject {
   if (!Buffer.isBuffer(raw) || raw.length === 0) return {};
@@ -22,5 +28,36 @@ export function parseJsonBody(raw: unknown): JsonObject {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw errors.badJson('Request body must be a JSON object');
   }
+  const problem = jsonProblem(value, 0);
+  if (problem) throw errors.badJson(problem);
   return value as JsonObject;
+}
+
+/**
+ * What makes a parsed body unfit to store or sign, or null: nesting beyond MAX_JSON_DEPTH,
+ * numbers outside the canonical-JSON integer range (they lose precision) or not finite, and
+ * strings with lone surrogates ("\ud800" escapes), which cannot be encoded as UTF-8.
+ */
+function jsonProblem(value: unknown, depth: number): string | null {
+  if (typeof value === 'string') return LONE_SURROGATE.test(value) ? 'Strings must not contain lone surrogates' : null;
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) return 'Numbers must be finite';
+    if (Number.isInteger(value) && !Number.isSafeInteger(value)) return 'Integers must be within ±(2^53 - 1)';
+    return null;
+  }
+  if (typeof value !== 'object' || value === null) return null;
+  if (depth >= MAX_JSON_DEPTH) return `JSON nested deeper than ${MAX_JSON_DEPTH} levels`;
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      const p = jsonProblem(item, depth + 1);
+      if (p) return p;
+    }
+    return null;
+  }
+  for (const [key, item] of Object.entries(value)) {
+    if (LONE_SURROGATE.test(key)) return 'Keys must not contain lone surrogates';
+    const p = jsonProblem(item, depth + 1);
+    if (p) return p;
+  }
+  return null;
 }

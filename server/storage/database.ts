@@ -21,6 +21,8 @@ import type { Logger } from '../log.ts';
 
 export { StorageError, StorageWriteError } from './errors.ts';
 
+const DML = /^\s*(INSERT|UPDATE|DELETE|REPLACE)\b/i;
+
 export interface OpenStorageOptions {
   dir: string;
   migrations: readonly Migration[];
@@ -241,7 +243,9 @@ class JournaledStorage implements EngineStorage {
           all: (sql, params) => runner.all(sql, params),
           run: (sql: string, params: SqlParams = []) => {
             const result = runner.run(sql, params);
-            statements.push({ sql, params });
+            // A DML statement that changed no row replays as a no-op: journaling it would make a
+            // refused request (delete of a missing thing) write to disk. DDL always reports 0, so it is kept.
+            if (result.changes > 0 || !DML.test(sql)) statements.push({ sql, params });
             return result;
           },
         };
