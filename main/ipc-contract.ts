@@ -9,15 +9,82 @@ export interface AppInfo {
   electronVersion: string;
 }
 
+export interface DesktopSettings {
+  hosting: boolean;
+  port: number;
+  /** 'lan': every LAN interface; 'local': this PC only. */
+  bind: 'lan' | 'local';
+  serverName: string;
+  dataDir: string;
+  startAtLogin: boolean;
+  closeToTray: boolean;
+  /** Accounts exist: the server name can no longer change. */
+  serverNameLocked: boolean;
+}
+
+export type SettingsPatch = Partial<Omit<DesktopSettings, 'serverNameLocked'>>;
+
+export type SettingsResult = { ok: true; settings: DesktopSettings } | { ok: false; field: string; error: string };
+
+export interface HostingStatus {
+  state: 'stopped' | 'starting' | 'running' | 'restarting' | 'failed';
+  url: string | null;
+  port: number | null;
+  serverName: string | null;
+  pid: number | null;
+  startedAt: number | null;
+  restarts: number;
+  lastError: string | null;
+  failure: string | null;
+}
+
+export interface HostingView {
+  status: HostingStatus;
+  lanUrls: string[];
+  hasAdmin: boolean;
+}
+
+export interface MatrixSession {
+  baseUrl: string;
+  userId: string;
+  accessToken: string;
+  deviceId: string;
+}
+
+export type CreateAdminResult = { ok: true; session: MatrixSession } | { ok: false; error: string };
+
+export type BackupResult = { ok: true; file: string; bytes: number } | { ok: false; error: string } | { ok: false; cancelled: true };
+
 /** Every invoke channel, its arguments and its result. Adding a channel starts here. */
 export interface IpcInvokeMap {
   'app:get-info': { args: []; result: AppInfo };
+  'settings:get': { args: []; result: DesktopSettings };
+  'settings:set': { args: [patch: SettingsPatch]; result: SettingsResult };
+  'hosting:get': { args: []; result: HostingView };
+  'hosting:set': { args: [on: boolean]; result: HostingView };
+  'hosting:create-admin': { args: [username: string, password: string]; result: CreateAdminResult };
+  /** The host panel's admin session (only while hosting runs); never stored by the page. */
+  'hosting:admin-session': { args: []; result: MatrixSession | null };
+  'hosting:backup': { args: []; result: BackupResult };
 }
 
 export type IpcChannel = keyof IpcInvokeMap;
 
+/** Main → renderer notifications. */
+export interface IpcEventMap {
+  'hosting:changed': HostingView;
+}
+
 /** What the preload puts on `window.meowtrix`. Absent when the renderer runs in a plain browser. */
 export interface MeowtrixDesktopApi {
   getAppInfo(): Promise<AppInfo>;
+  getSettings(): Promise<DesktopSettings>;
+  setSettings(patch: SettingsPatch): Promise<SettingsResult>;
+  getHosting(): Promise<HostingView>;
+  setHosting(on: boolean): Promise<HostingView>;
+  createHostAdmin(username: string, password: string): Promise<CreateAdminResult>;
+  getHostAdminSession(): Promise<MatrixSession | null>;
+  backupNow(): Promise<BackupResult>;
+  /** Live hosting status; returns the unsubscribe function. */
+  onHostingChanged(listener: (view: HostingView) => void): () => void;
 }
-

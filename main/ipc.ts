@@ -1,10 +1,10 @@
-// Main-side IPC handlers. Only the allow-listed channels exist, and only our own page may call them.
-import { app, ipcMain, type IpcMainInvokeEvent } from 'electron';
+// Main-side IPC wiring. Only the allow-listed channels exist, and only our own page may call them;
+// what each channel does (and its payload validation) lives in ipc_handlers.ts.
+import { ipcMain, type IpcMainInvokeEvent, type WebContents } from 'electron';
 import { pathToFileURL } from 'node:url';
-import type { AppInfo, IpcChannel, IpcInvokeMap } from './ipc-contract.ts';
+import type { IpcChannel, IpcEventMap } from './ipc-contract.ts';
+import type { IpcHandlers } from './ipc_handlers.ts';
 import { RENDERER_INDEX } from './paths.ts';
-
-type Handler<C extends IpcChannel> = (...args: IpcInvokeMap[C]['args']) => IpcInvokeMap[C]['result'] | Promise<IpcInvokeMap[C]['result']>;
 
 /** A frame may use the bridge only while it shows the bundled renderer (never a navigated-to page). */
 export function isTrustedSender(frameUrl: string | undefined): boolean {
@@ -14,18 +14,15 @@ export function isTrustedSender(frameUrl: string | undefined): boolean {
   return actual.protocol === 'file:' && actual.pathname === expected.pathname;
 }
 
-function handle<C extends IpcChannel>(channel: C, handler: Handler<C>): void {
-  ipcMain.handle(channel, (event: IpcMainInvokeEvent, ...args: unknown[]) => {
-    if (!isTrustedSender(event.senderFrame?.url)) throw new Error(`${channel}: sender not allowed`);
-    return handler(...(args as IpcInvokeMap[C]['args']));
-  });
+export function registerIpcHandlers(handlers: IpcHandlers): void {
+  for (const channel of Object.keys(handlers) as IpcChannel[]) {
+    ipcMain.handle(channel, (event: IpcMainInvokeEvent, ...args: unknown[]) => {
+      if (!isTrustedSender(event.senderFrame?.url)) throw new Error(`${channel}: sender not allowed`);
+      return handlers[channel](args);
+    });
+  }
 }
 
-export function registerIpcHandlers(): void {
-  handle('app:get-info', (): AppInfo => ({
-    name: app.getName(),
-    version: app.getVersion(),
-    platform: process.platform,
-    electronVersion: process.versions.electron ?? 'unknown',
-  }));
+export function sendToRenderer<E extends keyof IpcEventMap>(contents: WebContents, channel: E, payload: IpcEventMap[E]): void {
+  if (!contents.isDestroyed()) contents.send(channel, payload);
 }

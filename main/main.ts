@@ -1,21 +1,55 @@
-// Electron entry: one instance per user, sandboxed renderers, one main window.
-import { app, BrowserWindow } from 'electron';
-import { registerIpcHandlers } from './ipc.ts';
+// Electron entry: one instance per user, sandboxed renderers, one main window, the tray, and the
+// household's homeserver supervised in a utility process when "Host server" is on.
+import { app, BrowserWindow, dialog, session } from 'electron';
+import path from 'node:path';
+import { registerIpcHandlers, sendToRenderer } from './ipc.ts';
+import { createIpcHandlers } from './ipc_handlers.ts';
 import { createMainWindow } from './window.ts';
+import { HOST_ENTRY, RENDERER_DIR } from './paths.ts';
+import { SettingsStore } from './settings/store.ts';
+import { HostingSupervisor } from './hosting/supervisor.ts';
+import { utilityLauncher } from './hosting/utility_launcher.ts';
+import { RotatingLog } from './hosting/log_file.ts';
+import { HostAdminStore } from './hosting/host_admin.ts';
+import { HostController } from './hosting/controller.ts';
+import { applyAutostart } from './autostart.ts';
+import { AppTray } from './tray.ts';
+import { CONTENT_SECURITY_POLICY } from './csp.ts';
+import { backupDataDir } from '../server/storage/backup.ts';
+import { createLogger } from '../server/log.ts';
 
 app.enableSandbox();
 app.setName('Meowtrix');
 
 if (!app.requestSingleInstanceLock()) {
-  // Another instance owns the window (and, later, the homeserver): it focuses itself; we leave.
+  // Another instance owns the window and the homeserver: it focuses itself; we leave.
   app.quit();
 } else {
   let mainWindow: BrowserWindow | null = null;
+  let quitting = false;
   const startHidden = process.argv.includes('--hidden');
+  const settings = new SettingsStore(app.getPath('userData'));
+  const supervisor = new HostingSupervisor({
+    launcher: utilityLauncher,
+    entry: HOST_ENTRY,
+    // In the data dir chosen at launch (a data-dir change moves the log at the next app start).
+    log: new RotatingLog(path.join(settings.get().dataDir, 'server.log')),
+  });
+  // Packaged: the app itself; unpackaged: electron plus the app folder.
+  const launchCommand = app.isPackaged ? [process.execPath] : [process.execPath, app.getAppPath()];
+  const host = new HostController({
+    settings,
+    supervisor,
+    admins: new HostAdminStore(app.getPath('userData')),
+    applyAutostart: (enabled) => applyAutostart(enabled, launchCommand),
+    webRoot: RENDERER_DIR,
+  });
+  let tray: AppTray | null = null;
 
   const showMainWindow = () => {
     if (!mainWindow || mainWindow.isDestroyed()) {
       mainWindow = createMainWindow();
+      watchClose(mainWindow);
       return;
     }
     if (mainWindow.isMinimized()) mainWindow.restore();
@@ -23,15 +57,69 @@ if (!app.requestSingleInstanceLock()) {
     mainWindow.focus();
   };
 
+  const watchClose = (win: BrowserWindow) => {
+    win.on('close', (event) => {
+      // Close-to-tray keeps the app (and the server phones use) running.
+      if (!quitting && settings.get().closeToTray && tray) {
+        event.preventDefault();
+        win.hide();
+      }
+    });
+  };
+
+  const quit = () => {
+    quitting = true;
+    app.quit();
+  };
+
+  supervisor.on('status', () => {
+    const view = host.view();
+    tray?.update(settings.get().hosting, view);
+    if (mainWindow && !mainWindow.isDestroyed()) sendToRenderer(mainWindow.webContents, 'hosting:changed', view);
+  });
+
   app.on('second-instance', showMainWindow);
   app.on('activate', showMainWindow);
   app.on('window-all-closed', () => {
-    // Until the tray lands (issue 11), closing the last window quits.
-    app.quit();
+    if (!tray || !settings.get().closeToTray) quit();
   });
 
-  void app.whenReady().then(() => {
-    registerIpcHandlers();
-    mainWindow = createMainWindow({ show: !startHidden });
+  let stopped = false;
+  app.on('before-quit', (event) => {
+    quitting = true;
+    if (stopped) return;
+    // Stop the server cleanly (its close() flushes storage) before the process leaves.
+    event.preventDefault();
+    void supervisor.stop().finally(() => {
+      stopped = true;
+      tray?.destroy();
+      app.quit();
+    });
+  });
+
+  void app.whenReady().then(async () => {
+    session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
+      callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] } });
+    });
+    const handlers = createIpcHandlers({
+      appInfo: () => ({ name: app.getName(), version: app.getVersion(), platform: process.platform, electronVersion: process.versions.electron ?? 'unknown' }),
+      host,
+      chooseBackupFile: async () => {
+        const stamp = new Date().toISOString().slice(0, 10);
+        const result = await dialog.showSaveDialog({ defaultPath: `meowtrix-backup-${stamp}.mxbak` });
+        return result.canceled || !result.filePath ? null : result.filePath;
+      },
+      backup: async (dataDir, file) => backupDataDir(dataDir, file, createLogger('warn')),
+    });
+    registerIpcHandlers(handlers);
+    try {
+      tray = new AppTray({ open: showMainWindow, setHosting: (on) => void host.setHosting(on), quit });
+      tray.update(settings.get().hosting, host.view());
+    } catch {
+      tray = null; // no tray on this desktop: closing the window quits
+    }
+    mainWindow = createMainWindow({ show: !(startHidden && tray) });
+    watchClose(mainWindow);
+    await host.apply();
   });
 }

@@ -1,7 +1,7 @@
 // Sandboxed preload (CommonJS; sandboxed preloads may require only 'electron' and a few builtins):
 // exposes a small allow-listed API on window.meowtrix. No ipcRenderer or Node object reaches the page.
-import { contextBridge, ipcRenderer } from 'electron';
-import type { IpcChannel, IpcInvokeMap, MeowtrixDesktopApi } from './ipc-contract.ts';
+import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
+import type { HostingView, IpcChannel, IpcInvokeMap, MeowtrixDesktopApi } from './ipc-contract.ts';
 
 function invoke<C extends IpcChannel>(channel: C, ...args: IpcInvokeMap[C]['args']): Promise<IpcInvokeMap[C]['result']> {
   return ipcRenderer.invoke(channel, ...args);
@@ -9,6 +9,19 @@ function invoke<C extends IpcChannel>(channel: C, ...args: IpcInvokeMap[C]['args
 
 const api: MeowtrixDesktopApi = {
   getAppInfo: () => invoke('app:get-info'),
+  getSettings: () => invoke('settings:get'),
+  setSettings: (patch) => invoke('settings:set', patch),
+  getHosting: () => invoke('hosting:get'),
+  setHosting: (on) => invoke('hosting:set', on),
+  createHostAdmin: (username, password) => invoke('hosting:create-admin', username, password),
+  getHostAdminSession: () => invoke('hosting:admin-session'),
+  backupNow: () => invoke('hosting:backup'),
+  onHostingChanged: (listener) => {
+    // The page gets the payload only, never the event (which carries the sender).
+    const wrapped = (_event: IpcRendererEvent, view: HostingView) => listener(view);
+    ipcRenderer.on('hosting:changed', wrapped);
+    return () => ipcRenderer.off('hosting:changed', wrapped);
+  },
 };
 
 contextBridge.exposeInMainWorld('meowtrix', api);

@@ -1,0 +1,15 @@
+// The renderer's Content Security Policy: only bundled code runs; the page may talk to Matrix
+// homeservers over http(s)/ws(s) (any LAN address) and show their media as images.
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data: blob: http: https:",
+  "media-src 'self' blob: http: https:",
+  "font-src 'self'",
+  "connect-src http: https: ws: wss:",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-src 'none'",
+  "object-src 'none'",
+].join('; ');

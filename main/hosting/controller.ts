@@ -1,0 +1,103 @@
+// Hosting as the settings describe it: turning "Host server" on or off, or changing the port,
+// bind or data folder, applies live to the supervised server; start at login follows too.
+import { HostingSupervisor, type HostConfig, type HostingStatus } from './supervisor.ts';
+import { HostAdminStore, createHostAdmin, tokenValid, type MatrixSession } from './host_admin.ts';
+import { callAdminSocket } from '../../server/http/admin_socket.ts';
+import type { SettingsStore } from '../settings/store.ts';
+import type { DesktopSettings } from '../settings/settings.ts';
+import { bindAddress, phoneUrls } from '../lan.ts';
+
+export interface HostingView {
+  status: HostingStatus;
+  /** What phones type (empty when bound to this PC only or not running). */
+  lanUrls: string[];
+  /** The host admin account exists for this data dir (the panel can act). */
+  hasAdmin: boolean;
+}
+
+export interface HostControllerOptions {
+  settings: SettingsStore;
+  supervisor: HostingSupervisor;
+  admins: HostAdminStore;
+  /** Writes or removes the start-at-login entry. */
+  applyAutostart?: (enabled: boolean) => void;
+  /** The renderer build the server serves at '/'. */
+  webRoot?: string | null;
+  logLevel?: string;
+}
+
+export class HostController {
+  private readonly o: HostControllerOptions;
+
+  constructor(options: HostControllerOptions) {
+    this.o = options;
+    options.supervisor.on('status', (status) => void this.noteAccounts(status));
+  }
+
+  settings(): DesktopSettings {
+    return this.o.settings.get();
+  }
+
+  hostConfig(s: DesktopSettings = this.settings()): HostConfig {
+    return { port: s.port, bind: bindAddress(s.bind), serverName: s.serverName, dataDir: s.dataDir, logLevel: this.o.logLevel ?? 'info', webRoot: this.o.webRoot ?? null };
+  }
+
+  view(): HostingView {
+    const status = this.o.supervisor.status;
+    const s = this.settings();
+    return {
+      status,
+      lanUrls: status.state === 'running' && status.port !== null ? phoneUrls(status.port, s.bind) : [],
+      hasAdmin: this.o.admins.get(s.dataDir) !== null,
+    };
+  }
+
+  /** Starts or stops hosting to match the settings (used at launch and after every change). */
+  async apply(): Promise<HostingView> {
+    const s = this.settings();
+    if (s.hosting) await this.o.supervisor.start(this.hostConfig(s));
+    else await this.o.supervisor.stop();
+    return this.view();
+  }
+
+  /** A validated change from the UI, applied live. */
+  async update(patch: unknown): Promise<DesktopSettings> {
+    const before = this.settings();
+    const after = this.o.settings.update(patch);
+    if (after.startAtLogin !== before.startAtLogin) this.o.applyAutostart?.(after.startAtLogin);
+    const serverChanged = ['hosting', 'port', 'bind', 'serverName', 'dataDir'].some((k) => before[k as keyof DesktopSettings] !== after[k as keyof DesktopSettings]);
+    if (serverChanged) await this.apply();
+    return after;
+  }
+
+  async setHosting(on: boolean): Promise<HostingView> {
+    await this.update({ hosting: on });
+    return this.view();
+  }
+
+  /** First run: the host's admin account, created on the running server; the window's session returned. */
+  async createAdmin(username: string, password: string): Promise<MatrixSession> {
+    const status = this.o.supervisor.status;
+    if (status.state !== 'running' || !status.url) throw new Error('turn on "Host server" first');
+    const { window } = await createHostAdmin(this.o.admins, { dataDir: this.settings().dataDir, baseUrl: status.url }, username, password);
+    this.o.settings.set({ serverNameLocked: true });
+    return window;
+  }
+
+  /** The panel's admin session: only while hosting runs and the stored token still works. */
+  async adminSession(): Promise<MatrixSession | null> {
+    const status = this.o.supervisor.status;
+    const admin = this.o.admins.get(this.settings().dataDir);
+    if (status.state !== 'running' || !status.url || !admin) return null;
+    if (!(await tokenValid(status.url, admin.accessToken))) return null;
+    return { baseUrl: status.url, userId: admin.userId, accessToken: admin.accessToken, deviceId: admin.deviceId };
+  }
+
+  /** Once the running server has accounts, the server name is fixed (user IDs carry it). */
+  private async noteAccounts(status: HostingStatus): Promise<void> {
+    if (status.state !== 'running' || this.settings().serverNameLocked) return;
+    const reply = await callAdminSocket(this.settings().dataDir, 'user.list', {}).catch(() => null);
+    const count = reply?.ok ? ((reply.result as { users?: unknown[] }).users?.length ?? 0) : 0;
+    if (count > 0) this.o.settings.set({ serverNameLocked: true });
+  }
+}

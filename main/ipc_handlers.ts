@@ -1,0 +1,87 @@
+// What each IPC channel does, with every payload from the renderer validated here in main.
+// Plain module (no Electron import): main/ipc.ts wires it to ipcMain; tests call it directly.
+import type { AppInfo, BackupResult, CreateAdminResult, IpcChannel, IpcInvokeMap, SettingsResult } from './ipc-contract.ts';
+import type { HostController } from './hosting/controller.ts';
+import { SettingsError } from './settings/settings.ts';
+
+export interface IpcDeps {
+  appInfo(): AppInfo;
+  host: HostController;
+  /** Asks where to save a backup (a save dialog in the app); null when cancelled. */
+  chooseBackupFile(): Promise<string | null>;
+  /** Writes a backup of the data dir to the file. */
+  backup(dataDir: string, file: string): Promise<{ bytes: number }>;
+}
+
+export type IpcHandlers = { [C in IpcChannel]: (args: unknown[]) => Promise<IpcInvokeMap[C]['result']> };
+
+export class IpcPayloadError extends Error {}
+
+function expectArgs(channel: string, args: unknown[], count: number): void {
+  if (!Array.isArray(args) || args.length !== count) throw new IpcPayloadError(`${channel}: expected ${count} argument(s)`);
+}
+
+// Matrix user ID localparts (the server checks again): lower-case letters, digits, ._=-/
+const LOCALPART = /^[a-z0-9._=\-/]{1,64}$/;
+
+export function createIpcHandlers(deps: IpcDeps): IpcHandlers {
+  const { host } = deps;
+  return {
+    async 'app:get-info'(args) {
+      expectArgs('app:get-info', args, 0);
+      return deps.appInfo();
+    },
+    async 'settings:get'(args) {
+      expectArgs('settings:get', args, 0);
+      return host.settings();
+    },
+    async 'settings:set'(args): Promise<SettingsResult> {
+      expectArgs('settings:set', args, 1);
+      try {
+        return { ok: true, settings: await host.update(args[0]) };
+      } catch (err) {
+        if (err instanceof SettingsError) return { ok: false, field: err.field, error: err.message };
+        throw err;
+      }
+    },
+    async 'hosting:get'(args) {
+      expectArgs('hosting:get', args, 0);
+      return host.view();
+    },
+    async 'hosting:set'(args) {
+      expectArgs('hosting:set', args, 1);
+      if (typeof args[0] !== 'boolean') throw new IpcPayloadError('hosting:set: expected true or false');
+      return host.setHosting(args[0]);
+    },
+    async 'hosting:create-admin'(args): Promise<CreateAdminResult> {
+      expectArgs('hosting:create-admin', args, 2);
+      const [username, password] = args;
+      if (typeof username !== 'string' || !LOCALPART.test(username)) {
+        return { ok: false, error: 'The name may use lower-case letters, digits and . _ = - / (up to 64).' };
+      }
+      if (typeof password !== 'string' || password.length < 1 || password.length > 512) {
+        return { ok: false, error: 'Type a password (at most 512 characters).' };
+      }
+      try {
+        return { ok: true, session: await host.createAdmin(username, password) };
+      } catch (err) {
+        return { ok: false, error: err instanceof Error ? err.message : String(err) };
+      }
+    },
+    async 'hosting:admin-session'(args) {
+      expectArgs('hosting:admin-session', args, 0);
+      return host.adminSession();
+    },
+    async 'hosting:backup'(args): Promise<BackupResult> {
+      expectArgs('hosting:backup', args, 0);
+      const file = await deps.chooseBackupFile();
+      if (!file) return { ok: false, cancelled: true };
+      try {
+        const { bytes } = await deps.backup(host.settings().dataDir, file);
+        return { ok: true, file, bytes };
+      } catch (err) {
+        return { ok: false, error: err instanceof Error ? err.message : String(err) };
+      }
+    },
+  };
+}
