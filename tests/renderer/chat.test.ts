@@ -5,7 +5,7 @@ import type { Browser, Page } from 'playwright-core';
 import { Preset, type MatrixEvent } from 'matrix-js-sdk';
 import { startServer, type ServerProcess } from '../helpers/server.ts';
 import { registerAndLogin, type LoggedIn } from '../helpers/accounts.ts';
-import { assertRendererBuilt, launchBrowser, openGuardedPage, saveScreenshot, type GuardedPage } from '../helpers/browser.ts';
+import { assertRendererBuilt, eventually, launchBrowser, openGuardedPage, saveScreenshot, type GuardedPage } from '../helpers/browser.ts';
 import { startPhone, type Phone } from './phone.ts';
 import { logInThroughUi } from './ui.ts';
 
@@ -63,7 +63,7 @@ describe('chatting with a phone', () => {
   it('shows a message the phone sends in the open room and in the room list preview', async () => {
     await bob.client.sendTextMessage(kitchen, 'Dinner at 7?');
     await messageRow('Dinner at 7?').waitFor();
-    await expect.poll(() => roomButton('Kitchen').textContent()).toContain('Dinner at 7?');
+    await eventually(() => roomButton('Kitchen').textContent()).toContain('Dinner at 7?');
   });
 
   it('sends with Enter, and Shift+Enter makes a new line', async () => {
@@ -93,7 +93,7 @@ describe('chatting with a phone', () => {
     await messageRow('See you at 8').locator('.state').waitFor({ state: 'detached' });
     const box = page.getByRole('textbox', { name: 'Message' });
     await box.press('ArrowUp');
-    await expect.poll(() => box.inputValue()).toBe('See you at 8');
+    await eventually(() => box.inputValue()).toBe('See you at 8');
     await box.fill('See you at 9');
     await box.press('Enter');
     const edit = await bob.waitForEvent(kitchen, (ev) => ev.getWireContent()['m.relates_to']?.rel_type === 'm.replace');
@@ -111,7 +111,7 @@ describe('chatting with a phone', () => {
     const reaction = await bob.waitForEvent(kitchen, (ev) => ev.getType() === 'm.reaction' && ev.getSender() === anna.userId);
     expect(reaction.getContent()['m.relates_to']).toEqual({ rel_type: 'm.annotation', event_id: target.getId(), key: '👍' });
     const chip = row.locator('.reactions button', { hasText: '👍' });
-    await expect.poll(() => chip.getAttribute('aria-pressed')).toBe('true');
+    await eventually(() => chip.getAttribute('aria-pressed')).toBe('true');
     expect(await chip.textContent()).toContain('1');
 
     await chip.click();
@@ -175,22 +175,22 @@ describe('chatting with a phone', () => {
     await roomButton('Garage').waitFor();
     await bob.client.sendTextMessage(garage, 'The bike has a flat tyre');
     await bob.client.sendTextMessage(garage, 'Can you fix it?');
-    await expect.poll(() => roomButton('Garage').locator('.badge').textContent()).toBe('2');
-    await expect.poll(() => page.title()).toBe('(2) Meowtrix');
+    await eventually(() => roomButton('Garage').locator('.badge').textContent()).toBe('2');
+    await eventually(() => page.title()).toBe('(2) Meowtrix');
     const order = await page.getByRole('navigation', { name: 'Chats' }).locator('.list .name').allTextContents();
     expect(order.slice(0, 2)).toEqual(['Garage', 'Kitchen']);
     await saveScreenshot(page, 'room-list');
 
     const filter = page.getByRole('searchbox', { name: 'Filter chats' });
     await filter.fill('kit');
-    await expect.poll(() => page.locator('.list .name').allTextContents()).toEqual(['Kitchen']);
+    await eventually(() => page.locator('.list .name').allTextContents()).toEqual(['Kitchen']);
     await filter.fill('');
 
     // Opening the room sends a read receipt: the badge and the title clear.
     await roomButton('Garage').click();
     await messageRow('Can you fix it?').waitFor();
-    await expect.poll(() => roomButton('Garage').locator('.badge').count()).toBe(0);
-    await expect.poll(() => page.title()).toBe('Meowtrix');
+    await eventually(() => roomButton('Garage').locator('.badge').count()).toBe(0);
+    await eventually(() => page.title()).toBe('Meowtrix');
   });
 
   it('declines an invitation', async () => {
@@ -230,7 +230,7 @@ describe('chatting with a phone', () => {
       const anchorId = await anchor.getAttribute('data-event-id');
       const before = await anchor.boundingBox();
       await scroller.evaluate((el) => (el.scrollTop = 0));
-      await expect.poll(async () => (await scroller.locator('article').first().getAttribute('data-event-id')) !== anchorId).toBe(true);
+      await eventually(async () => (await scroller.locator('article').first().getAttribute('data-event-id')) !== anchorId).toBe(true);
       const after = await scroller.locator(`article[data-event-id="${anchorId}"]`).boundingBox();
       // scrollTop = 0 moved it down by the scroll distance; the inserted messages did not move it further.
       expect(after).not.toBeNull();
@@ -296,6 +296,44 @@ describe('chatting with a phone', () => {
     await page.getByRole('textbox', { name: 'Message' }).pressSequentially('thinking');
     await annaTyping;
     await page.getByRole('textbox', { name: 'Message' }).fill('');
+  });
+
+  it('creates a group inviting the phone, switches chats with Ctrl+K, and leaves the group', async () => {
+    await page.getByRole('button', { name: '+ New group' }).click();
+    const dialog = page.getByRole('dialog', { name: 'New group' });
+    await dialog.getByLabel('Group name').fill('Holidays');
+    await dialog.getByLabel('Topic (optional)').fill('Where shall we go?');
+    await dialog.getByLabel('Invite (usernames, separated by commas)').fill('bob');
+    await dialog.getByRole('button', { name: 'Create' }).click();
+    await page.getByRole('heading', { name: 'Holidays' }).waitFor();
+    await dialog.waitFor({ state: 'detached' });
+    await eventually(() => bob.client.getRooms().find((r) => r.name === 'Holidays')?.getMyMembership()).toBe('invite');
+    const holidays = bob.client.getRooms().find((r) => r.name === 'Holidays')!.roomId;
+    await bob.client.joinRoom(holidays);
+
+    await page.keyboard.press('Control+k');
+    const switcher = page.getByRole('dialog', { name: 'Switch to a chat' });
+    await switcher.getByRole('combobox').pressSequentially('kitch');
+    await switcher.getByRole('combobox').press('Enter');
+    await page.getByRole('heading', { name: 'Kitchen' }).waitFor();
+    await switcher.waitFor({ state: 'detached' });
+
+    await roomButton('Holidays').click();
+    await page.getByRole('button', { name: 'Leave' }).click();
+    await roomButton('Holidays').waitFor({ state: 'detached' });
+    await bob.waitForEvent(holidays, (ev) => ev.getType() === 'm.room.member' && ev.getStateKey() === anna.userId && ev.getContent().membership === 'leave');
+  });
+
+  it('switches to the dark theme and remembers it', async () => {
+    await page.getByLabel('Theme').selectOption('dark');
+    await eventually(() => page.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue('--bg').trim())).toBe('#1d1712');
+    await page.reload();
+    await page.getByRole('navigation', { name: 'Chats' }).waitFor();
+    expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+    await roomButton('Kitchen').click();
+    await messageRow('Dinner at 7?').waitFor();
+    await saveScreenshot(page, 'timeline-dark');
+    await page.getByLabel('Theme').selectOption('system');
   });
 
   it('kept every request on loopback, logged no errors, and met no HTTP error but an unstable probe', () => {

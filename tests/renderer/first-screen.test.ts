@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { startServer, type ServerProcess } from '../helpers/server.ts';
-import { assertRendererBuilt, launchBrowser, openGuardedPage, saveScreenshot } from '../helpers/browser.ts';
+import { assertRendererBuilt, eventually, launchBrowser, openGuardedPage, saveScreenshot } from '../helpers/browser.ts';
 
 let server: ServerProcess;
 let browser: Browser;
@@ -20,7 +20,7 @@ describe('first screen', () => {
     const { page, context, offLoopback, consoleErrors } = await openGuardedPage(browser);
     const response = await page.goto(server.url + '/');
     expect(response?.status()).toBe(200);
-    await expect.poll(() => page.getByRole('heading', { name: 'Meowtrix' }).isVisible()).toBe(true);
+    await eventually(() => page.getByRole('heading', { name: 'Meowtrix' }).isVisible()).toBe(true);
     expect(await page.title()).toContain('Meowtrix');
     await saveScreenshot(page, 'first-screen');
     await context.close();
@@ -31,7 +31,7 @@ describe('first screen', () => {
   it('speaks Chinese when the browser prefers zh-CN', async () => {
     const { page, context, offLoopback, consoleErrors } = await openGuardedPage(browser, { locale: 'zh-CN' });
     await page.goto(server.url + '/');
-    await expect.poll(() => page.locator('html').getAttribute('lang')).toBe('zh-CN');
+    await eventually(() => page.locator('html').getAttribute('lang')).toBe('zh-CN');
     await context.close();
     expect(consoleErrors).toEqual([]);
     expect(offLoopback).toEqual([]);

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { startServer, type ServerProcess } from '../helpers/server.ts';
 import { createUser } from '../helpers/accounts.ts';
-import { assertRendererBuilt, launchBrowser, openGuardedPage, saveScreenshot, type GuardedPage } from '../helpers/browser.ts';
+import { assertRendererBuilt, eventually, launchBrowser, openGuardedPage, saveScreenshot, type GuardedPage } from '../helpers/browser.ts';
 import { fillLogin, logInThroughUi } from './ui.ts';
 
 let server: ServerProcess;
@@ -33,14 +33,14 @@ describe('login', () => {
   it('prefills the address of the homeserver that served the page', async () => {
     const { page: p } = await page();
     await p.goto(server.url + '/');
-    await expect.poll(() => p.getByLabel('Homeserver address').inputValue()).toBe(server.url);
+    await eventually(() => p.getByLabel('Homeserver address').inputValue()).toBe(server.url);
   });
 
   it('asks for http:// when the address has no scheme', async () => {
     const { page: p } = await page();
     await p.goto(server.url + '/');
     await fillLogin(p, { homeserver: `127.0.0.1:${server.port}`, username: 'anna', password: 'correct horse' });
-    await expect.poll(() => p.getByRole('alert').textContent()).toContain('Start the address with http://');
+    await eventually(() => p.getByRole('alert').textContent()).toContain('Start the address with http://');
   });
 
   it('says when the server cannot be reached', async () => {
@@ -48,14 +48,14 @@ describe('login', () => {
     await p.goto(server.url + '/');
     // Port 9 (discard) on loopback: nothing listens, the connection is refused.
     await fillLogin(p, { homeserver: 'http://127.0.0.1:9', username: 'anna', password: 'correct horse' });
-    await expect.poll(() => p.getByRole('alert').textContent(), { timeout: 20_000 }).toContain('Cannot reach http://127.0.0.1:9');
+    await eventually(() => p.getByRole('alert').textContent(), { timeout: 20_000 }).toContain('Cannot reach http://127.0.0.1:9');
   });
 
   it('says when the password is wrong, and stays on the login screen', async () => {
     const { page: p, consoleErrors, httpErrors } = await page();
     await p.goto(server.url + '/');
     await fillLogin(p, { username: 'anna', password: 'wrong horse' });
-    await expect.poll(() => p.getByRole('alert').textContent()).toBe('Wrong username or password.');
+    await eventually(() => p.getByRole('alert').textContent()).toBe('Wrong username or password.');
     expect(await p.getByRole('navigation', { name: 'Chats' }).count()).toBe(0);
     await saveScreenshot(p, 'login-wrong-password');
     expect(httpErrors).toEqual(['403 POST /_matrix/client/v3/login']);
@@ -65,7 +65,7 @@ describe('login', () => {
   it('logs in with the localpart, remembers the session across a reload, and logs out', async () => {
     const { page: p } = await page();
     await logInThroughUi(p, server.url, 'anna', 'correct horse');
-    await expect.poll(() => p.getByText('@anna:test.local').first().isVisible()).toBe(true);
+    await eventually(() => p.getByText('@anna:test.local').first().isVisible()).toBe(true);
     const stored = await p.evaluate(() => JSON.parse(localStorage.getItem('meowtrix.session') ?? 'null'));
     expect(stored).toMatchObject({ baseUrl: server.url, userId: '@anna:test.local' });
 
@@ -84,7 +84,7 @@ describe('login', () => {
   it('accepts a full MXID as the username', async () => {
     const { page: p } = await page();
     await logInThroughUi(p, server.url, '@anna:test.local', 'correct horse');
-    await expect.poll(() => p.getByText('@anna:test.local').first().isVisible()).toBe(true);
+    await eventually(() => p.getByText('@anna:test.local').first().isVisible()).toBe(true);
   });
 
   it('is in Chinese for a zh-CN browser', async () => {
@@ -93,8 +93,13 @@ describe('login', () => {
     await p.getByLabel('服务器地址').waitFor();
     expect(await p.getByRole('button', { name: '登录' }).isVisible()).toBe(true);
     await fillLogin_zh(p);
-    await expect.poll(() => p.getByRole('alert').textContent()).toBe('用户名或密码错误。');
+    await eventually(() => p.getByRole('alert').textContent()).toBe('用户名或密码错误。');
     await saveScreenshot(p, 'login-zh-CN');
+    await p.getByLabel('密码').fill('correct horse');
+    await p.getByRole('button', { name: '登录' }).click();
+    await p.getByRole('navigation', { name: '聊天' }).waitFor();
+    expect(await p.getByRole('button', { name: '退出登录' }).isVisible()).toBe(true);
+    expect(await p.getByRole('searchbox', { name: '筛选聊天' }).isVisible()).toBe(true);
   });
 });
 

@@ -9,7 +9,7 @@ import type { Browser, Page } from 'playwright-core';
 import { Preset, type MatrixEvent } from 'matrix-js-sdk';
 import { startServer, type ServerProcess } from '../helpers/server.ts';
 import { registerAndLogin, type LoggedIn } from '../helpers/accounts.ts';
-import { assertRendererBuilt, launchBrowser, openGuardedPage, saveScreenshot, type GuardedPage } from '../helpers/browser.ts';
+import { assertRendererBuilt, eventually, launchBrowser, openGuardedPage, saveScreenshot, type GuardedPage } from '../helpers/browser.ts';
 import { startPhone, type Phone } from './phone.ts';
 import { logInThroughUi } from './ui.ts';
 
@@ -81,7 +81,7 @@ describe('files in the chat', () => {
     expect(await sharp(thumb).metadata()).toMatchObject({ width: 800, height: 600, format: 'jpeg' });
 
     const shown = page.locator(`article[data-event-id="${ev.getId()}"] img`);
-    await expect.poll(() => shown.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
+    await eventually(() => shown.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
     expect(await shown.getAttribute('src')).toMatch(/^blob:/);
     await tray.waitFor({ state: 'detached' });
   });
@@ -91,10 +91,10 @@ describe('files in the chat', () => {
     const { content_uri } = await bob.client.uploadContent(jpeg, { name: 'sea.jpg', type: 'image/jpeg' });
     const { event_id } = await bob.client.sendMessage(roomId, { msgtype: 'm.image', body: 'sea.jpg', url: content_uri, info: { w: 400, h: 300, size: jpeg.length, mimetype: 'image/jpeg' } } as never);
     const row = page.locator(`article[data-event-id="${event_id}"]`);
-    await expect.poll(() => row.locator('img').evaluate((img: HTMLImageElement) => img.naturalWidth)).toBeGreaterThan(0);
+    await eventually(() => row.locator('img').evaluate((img: HTMLImageElement) => img.naturalWidth)).toBeGreaterThan(0);
     await row.getByRole('button', { name: 'Open image sea.jpg' }).click();
     const viewer = page.locator('dialog[open] img');
-    await expect.poll(() => viewer.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(400);
+    await eventually(() => viewer.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(400);
     await saveScreenshot(page, 'image-viewer');
     await page.keyboard.press('Escape');
     await page.locator('dialog[open]').waitFor({ state: 'detached' });
@@ -126,7 +126,7 @@ describe('files in the chat', () => {
     await page.getByRole('button', { name: 'Send files' }).click();
     const bar = page.getByRole('progressbar', { name: /Uploading holiday-video.bin/ });
     await bar.waitFor();
-    await expect.poll(async () => Number(await bar.getAttribute('value'))).toBeGreaterThan(0);
+    await eventually(async () => Number(await bar.getAttribute('value'))).toBeGreaterThan(0);
     await saveScreenshot(page, 'composer-upload-progress');
     const ev = await bob.waitForEvent(roomId, fromAnna('m.file', 'holiday-video.bin'), 120_000);
     await throttleUploads(null);

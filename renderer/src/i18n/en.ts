@@ -98,6 +98,24 @@ export const en = {
   'typing.one': '{a} is typing…',
   'typing.two': '{a} and {b} are typing…',
   'typing.many': 'Several people are typing…',
+
+  'theme.label': 'Theme',
+  'theme.system': 'System',
+  'theme.light': 'Light',
+  'theme.dark': 'Dark',
+  'switcher.open': 'Switch chat (Ctrl+K)',
+  'switcher.title': 'Switch to a chat',
+  'switcher.placeholder': 'Type a chat name',
+  'create.open': 'New group',
+  'create.title': 'New group',
+  'create.name': 'Group name',
+  'create.topic': 'Topic (optional)',
+  'create.invite': 'Invite (usernames, separated by commas)',
+  'create.submit': 'Create',
+  'create.cancel': 'Cancel',
+  'create.failed': 'Could not create the group: {detail}',
+  'room.leave': 'Leave',
+  'room.confirmLeave': 'Leave {name}?',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -7,6 +7,8 @@ import {
   EventType,
   KnownMembership,
   NotificationCountType,
+  Preset,
+  Visibility,
   RoomMemberEvent,
   RoomEvent,
   SyncState,
@@ -225,6 +227,43 @@ export class ChatSession {
   async deleteMessage(eventId: string): Promise<void> {
     const roomId = this.selectedRoomId;
     if (roomId) await this.client.redactEvent(roomId, eventId);
+  }
+
+  /** Creates a private group, inviting people by localpart or full user ID, and opens it once synced. */
+  async createGroup(name: string, topic: string, people: string[]): Promise<void> {
+    const server = this.userId.slice(this.userId.indexOf(':') + 1);
+    const invite = people.map((p) => (p.startsWith('@') ? p : `@${p}:${server}`));
+    const { room_id } = await this.client.createRoom({
+      name,
+      ...(topic ? { topic } : {}),
+      preset: Preset.PrivateChat,
+      visibility: Visibility.Private,
+      invite,
+    });
+    await this.#waitForJoinedRoom(room_id);
+    this.#recomputeRooms();
+    this.selectRoom(room_id);
+  }
+
+  async leaveRoom(roomId: string): Promise<void> {
+    await this.client.leave(roomId);
+    if (this.selectedRoomId === roomId) this.selectRoom(null);
+  }
+
+  #waitForJoinedRoom(roomId: string): Promise<void> {
+    return new Promise((resolve) => {
+      const check = () => {
+        if (this.client.getRoom(roomId)?.getMyMembership() !== KnownMembership.Join) return false;
+        this.client.off(ClientEvent.Room, check);
+        this.client.off(RoomEvent.MyMembership, check);
+        resolve();
+        return true;
+      };
+      if (!check()) {
+        this.client.on(ClientEvent.Room, check);
+        this.client.on(RoomEvent.MyMembership, check);
+      }
+    });
   }
 
   async acceptInvite(roomId: string): Promise<void> {
