@@ -65,6 +65,14 @@ export async function startHomeserver(
   const rooms = new RoomService({ serverName: config.serverName, storage, clock: systemClock, signingKey: loadOrCreateSigningKey(config.dataDir), notifier, log });
   rooms.profileOf = (userId) => accountServices.profiles.get(userId) ?? {};
   accountServices.profiles.onProfileChanged((userId, profile) => rooms.updateProfileInRooms(userId, profile));
+  // A deactivated account leaves its rooms (as Synapse does): member lists and E2EE recipients drop it.
+  accountServices.accounts.onUserDeactivated((userId) => {
+    void (async () => {
+      for (const roomId of rooms.joinedRoomIds(userId)) {
+        await rooms.setMembership(roomId, userId, userId, 'leave').catch((err: unknown) => log.warn(`deactivated ${userId} could not leave ${roomId}: ${(err as Error).message}`));
+      }
+    })();
+  });
   const e2ee = createE2eeServices({
     storage,
     log,
