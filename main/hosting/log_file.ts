@@ -1,5 +1,6 @@
 // The server's log in the data dir: appended line by line, rotated to .1 … .N when it grows past a size.
 import fs from 'node:fs';
+import path from 'node:path';
 
 export class RotatingLog {
   readonly file: string;
@@ -12,6 +13,7 @@ export class RotatingLog {
     this.maxBytes = options.maxBytes ?? 5 * 1024 * 1024;
     this.keep = options.keep ?? 3;
     try {
+      fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
       this.size = fs.statSync(file).size;
     } catch {
       this.size = 0;

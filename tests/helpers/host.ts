@@ -1,0 +1,74 @@
+// The desktop's main-side hosting stack, real but without Electron: settings in a temp userData,
+// the supervisor forking server/host_entry.ts, the real IPC handlers.
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { SettingsStore } from '../../main/settings/store.ts';
+import { HostingSupervisor } from '../../main/hosting/supervisor.ts';
+import { forkLauncher } from '../../main/hosting/fork_launcher.ts';
+import { HostAdminStore } from '../../main/hosting/host_admin.ts';
+import { HostController } from '../../main/hosting/controller.ts';
+import { createIpcHandlers, type IpcHandlers } from '../../main/ipc_handlers.ts';
+import { backupDataDir } from '../../server/storage/backup.ts';
+import { createLogger } from '../../server/log.ts';
+import { ROOT, tempDataDir } from './server.ts';
+
+export const HOST_ENTRY_SOURCE = path.join(ROOT, 'server', 'host_entry.ts');
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export interface DesktopHarness {
+  userData: string;
+  dataDir: string;
+  port: number;
+  settings: SettingsStore;
+  supervisor: HostingSupervisor;
+  host: HostController;
+  handlers: IpcHandlers;
+  autostartCalls: boolean[];
+  backupTarget: { file: string | null };
+  dispose(): Promise<void>;
+}
+
+/** Settings start with hosting off, bound to this PC only, on a free port, server name host.test. */
+export async function desktopHarness(): Promise<DesktopHarness> {
+  const userData = tempDataDir('meowtrix-userdata-');
+  const dataDir = path.join(userData, 'server-data');
+  const port = await freePort();
+  const settings = new SettingsStore(userData);
+  settings.update({ port, bind: 'local', serverName: 'host.test', dataDir });
+  const supervisor = new HostingSupervisor({ launcher: forkLauncher, entry: HOST_ENTRY_SOURCE, initialBackoffMs: 100 });
+  const autostartCalls: boolean[] = [];
+  const host = new HostController({ settings, supervisor, admins: new HostAdminStore(userData), applyAutostart: (on) => autostartCalls.push(on), logLevel: 'warn' });
+  const backupTarget = { file: null as string | null };
+  const handlers = createIpcHandlers({
+    appInfo: () => ({ name: 'Meowtrix', version: 'test', platform: process.platform, electronVersion: 'none' }),
+    host,
+    chooseBackupFile: async () => backupTarget.file,
+    backup: (dir, file) => backupDataDir(dir, file, createLogger('silent')),
+  });
+  return {
+    userData,
+    dataDir,
+    port,
+    settings,
+    supervisor,
+    host,
+    handlers,
+    autostartCalls,
+    backupTarget,
+    async dispose() {
+      await supervisor.stop();
+      fs.rmSync(userData, { recursive: true, force: true });
+    },
+  };
+}
