@@ -55,3 +55,10 @@ export function checkDisplayName(name: string | undefined, field: string, max = 
   if (name !== undefined && name.length > max) throw errors.invalidParam(`"${field}" is longer than ${max} characters`);
   return name;
 }
+
+/** Avatar URLs are mxc:// URIs, bounded in length. */
+export function checkAvatarUrl(url: string | undefined, field = 'avatar_url'): string | undefined {
+  if (url === undefined || url === '') return url;
+  if (url.length > 1024 || !/^mxc:\/\/[^/]+\/[^/]+$/.test(url)) throw errors.invalidParam(`"${field}" must be an mxc:// URI`);
+  return url;
+}

@@ -6,7 +6,7 @@ import { errors } from '../http/errors.ts';
 import { accountErrors } from '../accounts/errors.ts';
 import { parseUserId } from '../ids.ts';
 import { adminDevice, adminUserDetails, adminUserSummary } from '../accounts/admin_view.ts';
-import { checkDisplayName, optBool, optString, reqString, stringList } from '../accounts/fields.ts';
+import { checkAvatarUrl, checkDisplayName, optBool, optString, reqString, stringList } from '../accounts/fields.ts';
 import { checkPassword } from '../accounts/service.ts';
 import * as users from '../storage/repos/users.ts';
 
@@ -67,7 +67,7 @@ export function register(routes: RouteTable, ctx: ServerContext): void {
     const password = optString(body, 'password');
     if (password !== undefined) checkPassword(password);
     const displayname = checkDisplayName(optString(body, 'displayname'), 'displayname');
-    const avatarUrl = optString(body, 'avatar_url');
+    const avatarUrl = checkAvatarUrl(optString(body, 'avatar_url'));
     const isAdmin = optBool(body, 'admin');
     const deactivated = optBool(body, 'deactivated');
     const logoutDevices = optBool(body, 'logout_devices') ?? true;
@@ -75,22 +75,21 @@ export function register(routes: RouteTable, ctx: ServerContext): void {
     if (!row) {
       if (deactivated) throw errors.invalidParam('Cannot create a deactivated user');
       await accounts.createUser({ localpart, password: password ?? null, admin: isAdmin ?? false, displayname: displayname ?? localpart });
-      if (avatarUrl !== undefined) await ctx.profiles.setAvatarUrl(userId, avatarUrl);
+      if (avatarUrl !== undefined) await ctx.profiles.setAvatarUrl(userId, avatarUrl || null);
       c.res.status(201).json(adminUserDetails(accounts.getUser(userId)!));
       return;
     }
+    // Every refusal before the first write: a refused request changes nothing.
     if (deactivated === false && row.deactivated && password === undefined) {
       throw errors.invalidParam('Give a password to reactivate a user');
     }
+    if (isAdmin === false && userId === c.user.userId) throw errors.invalidParam('You cannot remove your own admin rights');
     if (deactivated === true && !row.deactivated) await accounts.deactivate(userId);
     if (deactivated === false && row.deactivated) await accounts.reactivate(userId);
     if (password !== undefined) await accounts.setPassword(userId, password, { logoutDevices });
-    if (isAdmin !== undefined) {
-      if (!isAdmin && userId === c.user.userId) throw errors.invalidParam('You cannot remove your own admin rights');
-      await accounts.setAdmin(userId, isAdmin);
-    }
+    if (isAdmin !== undefined) await accounts.setAdmin(userId, isAdmin);
     if (displayname !== undefined) await ctx.profiles.setDisplayname(userId, displayname);
-    if (avatarUrl !== undefined) await ctx.profiles.setAvatarUrl(userId, avatarUrl);
+    if (avatarUrl !== undefined) await ctx.profiles.setAvatarUrl(userId, avatarUrl || null);
     return adminUserDetails(accounts.getUser(userId)!);
   });
 

@@ -122,6 +122,15 @@ describe('admin API', () => {
       expect(typeof res.body.errcode).toBe('string');
     }
     expect((await request(server.url, 'GET', `${ADMIN}/v2/users/${enc('@olga:test.local')}`, { token: admin.accessToken })).status).toBe(404);
+
+    // A refused change changes nothing, not even the fields that were fine.
+    const self = `${ADMIN}/v2/users/${enc('@root:test.local')}`;
+    const refused = await request(server.url, 'PUT', self, { token: admin.accessToken, body: { displayname: 'Changed', admin: false } });
+    expect(refused.status).toBe(400);
+    const badAvatar = await request(server.url, 'PUT', self, { token: admin.accessToken, body: { displayname: 'Changed', avatar_url: 'http://x.example/a.png' } });
+    expect(badAvatar.status).toBe(400);
+    const after = await request(server.url, 'GET', self, { token: admin.accessToken });
+    expect(after.body).toMatchObject({ displayname: 'root', admin: true, avatar_url: null });
   });
 
   it('resets passwords and deactivates users', async () => {
