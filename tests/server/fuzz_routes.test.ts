@@ -162,6 +162,54 @@ function describeBody(body: HostileBody | null): string {
   return body ? `[${body.kind}] ${body.raw.subarray(0, 80).toString('utf8')}` : '';
 }
 
+describe('input limits at the edge', () => {
+  const call = (method: string, path: string, raw: string | Buffer) =>
+    rawRequest(server.port, method, `/_matrix/client/v3${path}`, { Authorization: `Bearer ${fuzzer.accessToken}`, 'Content-Type': 'application/json' }, Buffer.from(raw));
+  const get = async (path: string) => {
+    const res = await rawRequest(server.port, 'GET', `/_matrix/client/v3${path}`, { Authorization: `Bearer ${fuzzer.accessToken}` });
+    return { status: res.status, body: JSON.parse(res.text) };
+  };
+  const sendPath = () => `/rooms/${enc(known.roomId![0]!)}/send/m.room.message/limits-${Math.random()}`;
+
+  test('malformed sync and pagination tokens: 400 M_INVALID_PARAM', async () => {
+    for (const since of ['garbage', 's', 's-1', 's1_2_3_4_5_6_7_8_9_10_11', '99999999999999999999999', '%00', 's_', 'NaN', 's1.5_0', 'x'.repeat(3000)]) {
+      const res = await get(`/sync?timeout=0&since=${encodeURIComponent(since)}`);
+      expect([res.status, res.body.errcode], `since=${since.slice(0, 40)}`).toEqual([400, 'M_INVALID_PARAM']);
+    }
+    for (const from of ['garbage', 't-1', '99999999999999999999999', 'x'.repeat(3000)]) {
+      const res = await get(`/rooms/${enc(known.roomId![0]!)}/messages?dir=b&from=${encodeURIComponent(from)}`);
+      expect([res.status, res.body.errcode], `from=${from.slice(0, 40)}`).toEqual([400, 'M_INVALID_PARAM']);
+    }
+  });
+
+  test('nesting, integer range, floats in events, lone surrogates and invalid UTF-8 are refused and never stored', async () => {
+    const before = journalBytes(server.dataDir);
+    const cases: [string, string | Buffer, string][] = [
+      ['nested 65 deep', `{"msgtype":"m.text","body":"x","n":${deepJson(64)}}`, 'M_BAD_JSON'],
+      ['integer above 2^53-1', '{"msgtype":"m.text","body":"x","n":9007199254740992}', 'M_BAD_JSON'],
+      ['integer below -(2^53-1)', '{"msgtype":"m.text","body":"x","n":-9007199254740992}', 'M_BAD_JSON'],
+      ['overflowing number', '{"msgtype":"m.text","body":"x","n":1e999}', 'M_BAD_JSON'],
+      ['float in event content', '{"msgtype":"m.text","body":"x","n":0.5}', 'M_BAD_JSON'],
+      ['lone high surrogate', '{"msgtype":"m.text","body":"lone \\ud83d here"}', 'M_BAD_JSON'],
+      ['lone low surrogate in a key', '{"msgtype":"m.text","body":"x","\\udc00":1}', 'M_BAD_JSON'],
+      ['invalid UTF-8', Buffer.from([...Buffer.from('{"msgtype":"m.text","body":"'), 0xc3, 0x28, ...Buffer.from('"}')]), 'M_NOT_JSON'],
+      ['UTF-8 encoded surrogate', Buffer.from([...Buffer.from('{"msgtype":"m.text","body":"'), 0xed, 0xa0, 0xbd, ...Buffer.from('"}')]), 'M_NOT_JSON'],
+    ];
+    for (const [label, raw, errcode] of cases) {
+      const res = await call('PUT', sendPath(), raw);
+      expect([res.status, JSON.parse(res.text).errcode], label).toEqual([400, errcode]);
+      // Floats are fine outside events (m.tag order is one); everything else is refused everywhere.
+      if (label.startsWith('float')) continue;
+      const data = await call('PUT', `/user/${enc(fuzzer.userId)}/account_data/org.example.limits`, raw);
+      expect(data.status, `account data: ${label}`).toBe(400);
+    }
+    expect(journalBytes(server.dataDir), 'a refused body was stored').toBe(before);
+    // A valid pair (an emoji) and the extreme safe integers still pass.
+    const ok = await call('PUT', sendPath(), '{"msgtype":"m.text","body":"\\ud83d\\ude3a","n":9007199254740991,"m":-9007199254740991}');
+    expect(ok.status, ok.text).toBe(200);
+  });
+});
+
 describe(`route fuzz (seed ${SEED})`, () => {
   const routes = allRouteTemplates();
 
