@@ -324,6 +324,33 @@ describe('chatting with a phone', () => {
     await bob.waitForEvent(holidays, (ev) => ev.getType() === 'm.room.member' && ev.getStateKey() === anna.userId && ev.getContent().membership === 'leave');
   });
 
+  it('starts a direct chat from the user directory, records it in m.direct, and reuses it', async () => {
+    const openDm = async () => {
+      await page.getByRole('button', { name: '+ New chat' }).click();
+      const dialog = page.getByRole('dialog', { name: 'Chat with someone' });
+      await dialog.getByRole('searchbox', { name: 'Search people by name' }).pressSequentially('bob');
+      await dialog.getByRole('button', { name: /@bob:test\.local/ }).click();
+      await dialog.waitFor({ state: 'detached' });
+    };
+    await openDm();
+    await eventually(async () => (await fetch(`${server.url}/_matrix/client/v3/user/${encodeURIComponent(anna.userId)}/account_data/m.direct`, { headers: { Authorization: `Bearer ${anna.accessToken}` } }).then((r) => r.json()))[bob.userId]?.length).toBe(1);
+    const direct = await fetch(`${server.url}/_matrix/client/v3/user/${encodeURIComponent(anna.userId)}/account_data/m.direct`, { headers: { Authorization: `Bearer ${anna.accessToken}` } }).then((r) => r.json());
+    const dmRoom: string = direct[bob.userId][0];
+    await eventually(() => bob.client.getRoom(dmRoom)?.getMyMembership()).toBe('invite');
+    const invite = bob.client.getRoom(dmRoom)!.getMember(bob.userId)!.events.member!;
+    expect(invite.getContent().is_direct).toBe(true);
+    await bob.client.joinRoom(dmRoom);
+    await bob.client.sendTextMessage(dmRoom, 'hi anna, just us');
+    await messageRow('hi anna, just us').waitFor();
+
+    // Asking again opens the same room instead of making another.
+    await roomButton('Kitchen').click();
+    const roomsBefore = await page.locator('.list .name').count();
+    await openDm();
+    await messageRow('hi anna, just us').waitFor();
+    expect(await page.locator('.list .name').count()).toBe(roomsBefore);
+  });
+
   it('switches to the dark theme and remembers it', async () => {
     await page.getByLabel('Theme').selectOption('dark');
     await eventually(() => page.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue('--bg').trim())).toBe('#1d1712');

@@ -116,6 +116,12 @@ export const en = {
   'create.failed': 'Could not create the group: {detail}',
   'room.leave': 'Leave',
   'room.confirmLeave': 'Leave {name}?',
+
+  'dm.open': 'New chat',
+  'dm.title': 'Chat with someone',
+  'dm.search': 'Search people by name',
+  'dm.noResults': 'Nobody found.',
+  'dm.failed': 'Could not start the chat: {detail}',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -118,4 +118,10 @@ export const zhCN: Messages = {
   'create.failed': '无法创建群组：{detail}',
   'room.leave': '退出',
   'room.confirmLeave': '要退出 {name} 吗？',
+
+  'dm.open': '发起聊天',
+  'dm.title': '和某人聊天',
+  'dm.search': '按名字搜索',
+  'dm.noResults': '没有找到。',
+  'dm.failed': '无法发起聊天：{detail}',
 };

@@ -245,6 +245,30 @@ export class ChatSession {
     this.selectRoom(room_id);
   }
 
+  /** People on the server matching a search (user directory). */
+  async searchPeople(term: string): Promise<{ userId: string; displayName: string }[]> {
+    const res = await this.client.searchUserDirectory({ term, limit: 10 });
+    return res.results
+      .filter((r) => r.user_id !== this.userId)
+      .map((r) => ({ userId: r.user_id, displayName: r.display_name || r.user_id }));
+  }
+
+  /** Opens my DM with this person: an existing one from m.direct, else a new room recorded there. */
+  async startDirectChat(userId: string): Promise<void> {
+    const direct = { ...((this.client.getAccountData(EventType.Direct)?.getContent() ?? {}) as Record<string, string[]>) };
+    const existing = (direct[userId] ?? []).find((roomId) => this.client.getRoom(roomId)?.getMyMembership() === KnownMembership.Join);
+    if (existing) {
+      this.selectRoom(existing);
+      return;
+    }
+    const { room_id } = await this.client.createRoom({ is_direct: true, invite: [userId], preset: Preset.TrustedPrivateChat, visibility: Visibility.Private });
+    direct[userId] = [...(direct[userId] ?? []), room_id];
+    await this.client.setAccountData(EventType.Direct, direct as never);
+    await this.#waitForJoinedRoom(room_id);
+    this.#recomputeRooms();
+    this.selectRoom(room_id);
+  }
+
   async leaveRoom(roomId: string): Promise<void> {
     await this.client.leave(roomId);
     if (this.selectedRoomId === roomId) this.selectRoom(null);
