@@ -24,15 +24,16 @@ export interface SearchHit {
 
 /**
  * Events whose `key` column matches the FTS query, in the given rooms, newest first; at most `cap`.
- * CROSS JOIN keeps SQLite from driving the join from `events` (one full-text query per event row).
+ * The FTS table drives the join (CROSS JOIN) and yields docids newest first itself, so SQLite
+ * neither runs one full-text query per event row nor sorts every match: it stops at `cap`.
  */
 export function searchKey(db: SqlReader, key: SearchKey, match: string, roomIds: string[], cap: number): SearchHit[] {
   if (!roomIds.length) return [];
   return db.all<SearchHit>(
-    `SELECT e.stream_pos AS stream_pos, e.event_id AS event_id, e.room_id AS room_id, e.sender AS sender, e.type AS type, e.state_key AS state_key, f.tokens AS tokens
-       FROM (SELECT docid, ${key} AS tokens FROM search_fts WHERE ${key} MATCH ?) f CROSS JOIN events e ON e.stream_pos = f.docid
-      WHERE e.room_id IN (${roomIds.map(() => '?').join(', ')})
-      ORDER BY e.stream_pos DESC LIMIT ?`,
+    `SELECT e.stream_pos AS stream_pos, e.event_id AS event_id, e.room_id AS room_id, e.sender AS sender, e.type AS type, e.state_key AS state_key, f.${key} AS tokens
+       FROM search_fts f CROSS JOIN events e ON e.stream_pos = f.docid
+      WHERE f.${key} MATCH ? AND e.room_id IN (${roomIds.map(() => '?').join(', ')})
+      ORDER BY f.docid DESC LIMIT ?`,
     [match, ...roomIds, cap],
   );
 }
