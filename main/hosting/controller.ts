@@ -24,6 +24,8 @@ export interface HostControllerOptions {
   /** The renderer build the server serves at '/'. */
   webRoot?: string | null;
   logLevel?: string;
+  /** Lists what phones type; defaults to the machine's LAN addresses (lan.ts). */
+  listPhoneUrls?: (port: number, bind: DesktopSettings['bind']) => string[];
 }
 
 export class HostController {
@@ -47,7 +49,7 @@ export class HostController {
     const s = this.settings();
     return {
       status,
-      lanUrls: status.state === 'running' && status.port !== null ? phoneUrls(status.port, s.bind) : [],
+      lanUrls: status.state === 'running' && status.port !== null ? (this.o.listPhoneUrls ?? phoneUrls)(status.port, s.bind) : [],
       hasAdmin: this.o.admins.get(s.dataDir) !== null,
     };
   }
