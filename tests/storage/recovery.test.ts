@@ -210,3 +210,67 @@ describe('write failures', () => {
     }
   });
 });
+
+describe('snapshot failures', () => {
+  it('lose nothing: the snapshot is refused, no partial file is left, and a later one succeeds', async () => {
+    const dir = newDir();
+    const control = path.join(newDir(), 'fault');
+    process.env[FAULT_FILE_ENV] = control;
+    try {
+      const { storage } = await openEngine(dir);
+      await insertEvents(storage, 1, 10);
+      fs.writeFileSync(control, 'ENOSPC');
+      await expect(storage.snapshotNow()).rejects.toThrow(/snapshot/);
+      expect(named(dir, /\.tmp$/)).toEqual([]);
+      fs.rmSync(control);
+      await insertEvents(storage, 11, 12);
+      const snap = await storage.snapshotNow();
+      expect(snap.seq).toBe(storage.stats().lastSeq);
+      await storage.close();
+      const again = await openEngine(dir);
+      expect(eventNumbers(again.storage)).toEqual(range(1, 12));
+      await again.storage.close();
+    } finally {
+      delete process.env[FAULT_FILE_ENV];
+    }
+  });
+
+  it('when the shadow copy cannot write the snapshot, the journal keeps everything', async () => {
+    const dir = newDir();
+    const { storage } = await openEngine(dir);
+    await insertEvents(storage, 1, 10);
+    await storage.snapshotNow(); // the shadow copy is running from here on
+    await insertEvents(storage, 11, 20);
+    // Fail only the worker's write: a directory sits where its temp file goes.
+    const next = path.join(dir, `snapshot-${String(storage.stats().lastSeq).padStart(16, '0')}.db.tmp`);
+    fs.mkdirSync(next);
+    await expect(storage.snapshotNow()).rejects.toThrow(/snapshot failed/);
+    fs.rmdirSync(next);
+    await insertEvents(storage, 21, 22);
+    await storage.close();
+    const again = await openEngine(dir);
+    expect(eventNumbers(again.storage)).toEqual(range(1, 22));
+    await again.storage.close();
+  });
+
+  it('an empty journal left by an interrupted rotation is removed at start', async () => {
+    const dir = newDir();
+    const { storage } = await openEngine(dir);
+    await insertEvents(storage, 1, 5);
+    await storage.close();
+    const [journal] = named(dir, /^journal-/);
+    // Named for record 4, which the real journal holds.
+    const stray = path.join(dir, `journal-${String(4).padStart(16, '0')}.log`);
+    expect(journal).not.toBe(stray);
+    fs.writeFileSync(stray, '');
+    const opened = await openEngine(dir);
+    expect(eventNumbers(opened.storage)).toEqual(range(1, 5));
+    expect(fs.existsSync(stray)).toBe(false);
+    expect(opened.logs.join('\n')).toMatch(/removed the empty journal/);
+    await insertEvents(opened.storage, 6, 7);
+    await opened.storage.close();
+    const again = await openEngine(dir);
+    expect(eventNumbers(again.storage)).toEqual(range(1, 7));
+    await again.storage.close();
+  });
+});
