@@ -2,6 +2,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import fs from 'node:fs';
+import { DEFAULT_ACTION_LIMITS, copyLimits, type ActionLimits } from './http/action_limits.ts';
 
 export interface HomeserverConfig {
   /** TCP port for the client-server API (0 picks a free port). */
@@ -24,6 +25,8 @@ export interface HomeserverConfig {
   logLevel: LogLevel;
   /** Failed login attempts allowed per client IP and per user: a burst, then `perSecond`. */
   loginRateLimit: { burst: number; perSecond: number };
+  /** Per-user and per-IP limits on registering, sending, uploading and inviting (host admins exempt). */
+  actionRateLimits: ActionLimits;
   /** People search finds every local user, not only those sharing a room (a household server; on by default). */
   userDirectorySearchAllUsers: boolean;
 }
@@ -63,6 +66,7 @@ export function resolveConfig(partial: Partial<HomeserverConfig> = {}): Homeserv
     webRoot: defaultWebRoot(),
     logLevel: 'info',
     loginRateLimit: { burst: 5, perSecond: 0.1 },
+    actionRateLimits: copyLimits(DEFAULT_ACTION_LIMITS),
     userDirectorySearchAllUsers: true,
     ...stripUndefined(partial),
   };

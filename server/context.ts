@@ -15,6 +15,7 @@ import type { UserData } from './userdata/index.ts';
 import type { RoomService } from './rooms/service.ts';
 import type { SyncService } from './sync/service.ts';
 import type { PusherService } from './push/pushers.ts';
+import type { ActionLimiter } from './http/action_limits.ts';
 
 export interface ServerContext {
   config: HomeserverConfig;
@@ -38,6 +39,8 @@ export interface ServerContext {
   sync: SyncService;
   /** Per-user data: account data, push rules and unread counts, receipts, typing, presence. */
   userData: UserData;
+  /** Rate limits on registering, sending, uploading and inviting. */
+  limits: ActionLimiter;
   /** Pushers and delivery to their push gateways. */
   push: { pushers: PusherService };
 }

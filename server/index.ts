@@ -15,6 +15,7 @@ import { createAuthenticator } from './accounts/authenticator.ts';
 import { pinServerName } from './accounts/server_name.ts';
 import { listenAdminSocket } from './http/admin_socket.ts';
 import { answerClientErrorsAsJson } from './http/client_error.ts';
+import { ActionLimiter } from './http/action_limits.ts';
 import { countUsers } from './storage/repos/users.ts';
 import { createE2eeServices } from './e2ee/index.ts';
 import { Notifier } from './sync/notifier.ts';
@@ -98,7 +99,7 @@ export async function startHomeserver(
     void pushers.forgetDevices(userId, deviceIds).catch((err: unknown) => log.error('could not forget pushers of removed devices', err));
   });
   rooms.onCommitted((events) => userData.onEventsCommitted(events));
-  const services = { config, log, storage, clock: systemClock, ...accountServices, notifier, e2ee, media, rooms, userData, push: { pushers } };
+  const services = { config, log, storage, clock: systemClock, ...accountServices, notifier, e2ee, media, rooms, userData, push: { pushers }, limits: new ActionLimiter(config.actionRateLimits) };
   const ctx: ServerContext = { ...services, sync: new SyncService(createStreamProviders(services), notifier) };
   const { app } = createApp(ctx, createAuthenticator(accountServices.accounts));
 

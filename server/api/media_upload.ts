@@ -15,13 +15,15 @@ export function register(routes: RouteTable, ctx: ServerContext): void {
     ['/_matrix/media/v3/upload', '/_matrix/media/r0/upload'],
     ({ req, res, query, user }) =>
       answerUpload(req, res, async () => {
+        ctx.limits.take('upload', req, user);
         const mediaId = await media.upload(user.userId, req, uploadMeta(req, query));
         return { content_uri: mxcUri(media.serverName, mediaId) };
       }),
     { rawBody: true },
   );
 
-  routes.post('/_matrix/media/v1/create', async ({ user }) => {
+  routes.post('/_matrix/media/v1/create', async ({ req, user }) => {
+    ctx.limits.take('upload', req, user);
     const { mediaId, expiresTs } = await media.create(user.userId);
     return { content_uri: mxcUri(media.serverName, mediaId), unused_expires_at: expiresTs };
   });
@@ -30,6 +32,7 @@ export function register(routes: RouteTable, ctx: ServerContext): void {
     ['/_matrix/media/v3/upload/:serverName/:mediaId', '/_matrix/media/r0/upload/:serverName/:mediaId'],
     ({ req, res, params, query, user }) =>
       answerUpload(req, res, async () => {
+        ctx.limits.take('upload', req, user);
         const mediaId = localMediaId(media.serverName, params.serverName, params.mediaId);
         await media.uploadTo(user.userId, mediaId, req, uploadMeta(req, query));
         return {};

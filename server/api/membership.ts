@@ -13,7 +13,8 @@ import { checkInvitee } from './create_room.ts';
 export function register(routes: RouteTable, ctx: ServerContext): void {
   const rooms = ctx.rooms;
 
-  routes.post(clientPath('/rooms/:roomId/invite'), async ({ params, body, user }) => {
+  routes.post(clientPath('/rooms/:roomId/invite'), async ({ params, body, user, req }) => {
+    ctx.limits.take('invite', req, user);
     const target = userIdParam(body);
     checkInvitee(ctx, target);
     const extra = reason(body);

@@ -49,6 +49,7 @@ export function register(routes: RouteTable, ctx: ServerContext): void {
 
       if (password === undefined) throw errors.missingParam('"password" is required');
       const token = session.completed.get('m.login.registration_token') as string | undefined;
+      ctx.limits.take('register', req, null);
       const localpart = username ?? `user${randomString(8).toLowerCase()}`;
       const userId = await accounts.createUser({
         localpart,

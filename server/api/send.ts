@@ -6,7 +6,8 @@ import { errors } from '../http/errors.ts';
 import { roomIdParam } from './membership.ts';
 
 export function register(routes: RouteTable, ctx: ServerContext): void {
-  routes.put(clientPath('/rooms/:roomId/send/:eventType/:txnId'), async ({ params, body, user }) => {
+  routes.put(clientPath('/rooms/:roomId/send/:eventType/:txnId'), async ({ params, body, user, req }) => {
+    ctx.limits.take('send', req, user);
     const type = eventTypeParam(params.eventType!);
     if (type === 'm.room.redaction') throw errors.badJson('Use PUT /rooms/{roomId}/redact/{eventId}/{txnId} to redact');
     const event = await ctx.rooms.send(roomIdParam(ctx, params.roomId!), {

@@ -5,6 +5,7 @@ import { startHomeserver } from '../index.ts';
 import { defaultDataDir, type LogLevel } from '../config.ts';
 import { fail, type Command } from './common.ts';
 import { parseRateLimit } from '../http/ratelimit.ts';
+import { DEFAULT_ACTION_LIMITS, applyLimitSetting, copyLimits } from '../http/action_limits.ts';
 
 export const serveUsage = `  serve [options]      run the homeserver (the default command)
     --data DIR          data directory (default ${defaultDataDir()})
@@ -14,6 +15,8 @@ export const serveUsage = `  serve [options]      run the homeserver (the defaul
     --open-registration let anyone on the LAN register (off by default)
     --log-level LEVEL   silent | error | warn | info | debug (default info)
     --login-rate-limit BURST:PER_SEC  failed logins allowed per IP and per user (default 5:0.1)
+    --rate-limit ACTION.user|ip=BURST:PER_SEC  repeatable; ACTION is register, send, upload or invite
+                        (defaults: send.user=200:20, upload.user=50:2, invite.user=50:1, register.ip=10:0.05)
     --max-upload-mb N   largest file a user may upload, in MiB (default 100)
     --user-directory all|shared  people search finds every local user (default) or only room-mates
 `;
@@ -29,6 +32,7 @@ export const serve: Command = async (argv) => {
       'open-registration': { type: 'boolean' },
       'log-level': { type: 'string' },
       'login-rate-limit': { type: 'string' },
+      'rate-limit': { type: 'string', multiple: true },
       'max-upload-mb': { type: 'string' },
       'user-directory': { type: 'string' },
     },
@@ -40,6 +44,11 @@ export const serve: Command = async (argv) => {
   }
   const loginRateLimit = values['login-rate-limit'] === undefined ? undefined : parseRateLimit(values['login-rate-limit']);
   if (loginRateLimit === null) fail(`--login-rate-limit must look like 5:0.1 (burst:per-second), got "${values['login-rate-limit']}"`);
+  const actionRateLimits = copyLimits(DEFAULT_ACTION_LIMITS);
+  for (const setting of values['rate-limit'] ?? []) {
+    const problem = applyLimitSetting(actionRateLimits, setting);
+    if (problem) fail(problem);
+  }
   const maxUploadMb = values['max-upload-mb'] === undefined ? undefined : Number(values['max-upload-mb']);
   if (maxUploadMb !== undefined && !(maxUploadMb > 0 && maxUploadMb <= 1024 * 1024)) {
     fail(`--max-upload-mb must be a positive number of MiB, got "${values['max-upload-mb']}"`);
@@ -54,6 +63,7 @@ export const serve: Command = async (argv) => {
     openRegistration: values['open-registration'],
     logLevel: values['log-level'] as LogLevel | undefined,
     loginRateLimit,
+    actionRateLimits,
     maxUploadBytes: maxUploadMb === undefined ? undefined : Math.round(maxUploadMb * 1024 * 1024),
     userDirectorySearchAllUsers: userDirectory === undefined ? undefined : userDirectory === 'all',
   });

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startServer, request, type ServerProcess } from '../helpers/server.ts';
 import { registerAndLogin } from '../helpers/accounts.ts';
-import { TestUser, enc, newUser } from '../helpers/rooms.ts';
+import { TestUser, enc, newUsers } from '../helpers/rooms.ts';
 
 const CANARY = 'canary-7f3e91';
 let server: ServerProcess;
@@ -24,7 +24,7 @@ let filterId: string;
 beforeAll(async () => {
   server = await startServer();
   const admin = await registerAndLogin(server, 'authzadmin', 'authz-admin-pw', { admin: true });
-  [alice, mem, lefty, banned, outsider, dead] = await Promise.all(['alice', 'mem', 'lefty', 'banned', 'outsider', 'dead'].map((n) => newUser(server, n)));
+  [alice, mem, lefty, banned, outsider, dead] = await newUsers(server, ['alice', 'mem', 'lefty', 'banned', 'outsider', 'dead']);
   roomId = await alice.createRoom({ preset: 'private_chat', name: 'private' });
   for (const u of [mem, lefty, banned, dead]) {
     await alice.invite(roomId, u.userId);
