@@ -7,7 +7,7 @@
 // journal passes a threshold a new journal file is started and the shadow copy (a worker
 // thread, see shadow.ts) writes a snapshot as of the last record of the old one.
 import path from 'node:path';
-import type { Database, SqlJsStatic } from 'sql.js';
+import type { Database } from 'sql.js';
 import { loadSqlJs, applyRecords, type SqliteRunner } from './sqlite.ts';
 import { encodeRecord, type JournalRecord, type JournalStatement } from './journal.ts';
 import { diskFiles, type FileLayer } from './files.ts';
@@ -17,6 +17,7 @@ import { recover } from './recovery.ts';
 import { ShadowCopy, type SnapshotResult } from './shadow.ts';
 import { StorageError, StorageWriteError } from './errors.ts';
 import type { Migration, SqlParams, SqlReader, SqlWriter, Storage } from './types.ts';
+import { migrate } from './migrate.ts';
 import type { Logger } from '../log.ts';
 
 export { StorageError, StorageWriteError } from './errors.ts';
@@ -84,7 +85,7 @@ export async function openStorage(options: OpenStorageOptions): Promise<EngineSt
     }
     // Started at the first snapshot: until then nothing needs a second copy in memory.
     const shadow = new ShadowCopy(dir, log);
-    engine = new JournaledStorage({ SQL, db: recovered.db, runner: recovered.runner, files, dir, log, lock, shadow, journal,
+    engine = new JournaledStorage({ db: recovered.db, runner: recovered.runner, files, dir, log, lock, shadow, journal,
       lastSeq: recovered.lastSeq,
       snapshotAfterRecords: options.snapshotAfterRecords ?? envCount('MEOWTRIX_SNAPSHOT_AFTER_RECORDS') ?? 50_000,
       snapshotAfterBytes: options.snapshotAfterBytes ?? envCount('MEOWTRIX_SNAPSHOT_AFTER_BYTES') ?? 32 * 1024 * 1024,
@@ -106,7 +107,6 @@ function envCount(name: string): number | undefined {
 }
 
 interface EngineParts {
-  SQL: SqlJsStatic;
   db: Database;
   runner: SqliteRunner;
   files: FileLayer;
@@ -373,27 +373,5 @@ class JournaledStorage implements EngineStorage {
     this.p.files.close(this.journal.fd);
     this.p.db.close();
     this.p.lock.release();
-  }
-}
-
-/** Runs pending numbered migrations; refuses a database written by newer code. */
-async function migrate(storage: Storage, migrations: readonly Migration[]): Promise<void> {
-  const current = storage.read((db) => {
-    const hasMeta = db.get(`SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'meta'`);
-    if (!hasMeta) return 0;
-    const row = db.get<{ value: string }>(`SELECT value FROM meta WHERE key = 'schema_version'`);
-    return row ? Number(row.value) : 0;
-  });
-  const latest = migrations.reduce((max, m) => Math.max(max, m.version), 0);
-  if (current > latest) {
-    throw new StorageError(`the database has schema version ${current}, newer than this Meowtrix (${latest}); upgrade Meowtrix`);
-  }
-  for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
-    if (m.version <= current) continue;
-    await storage.write((db) => {
-      m.up(db);
-      db.run(`CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
-      db.run(`INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, [String(m.version)]);
-    });
   }
 }
