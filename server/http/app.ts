@@ -2,6 +2,7 @@
 import express, { type Express } from 'express';
 import path from 'node:path';
 import { cors } from './cors.ts';
+import { webClientHeaders } from './web_headers.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
 import { RouteTable, type Authenticator } from './routes.ts';
 import { registerAll } from '../api/index.ts';
@@ -20,6 +21,7 @@ export function createApp(ctx: ServerContext, authenticate: Authenticator): { ap
 
   if (ctx.config.webRoot) {
     // The web build of the renderer, so a phone's or PC's browser can chat too.
+    app.use(webClientHeaders);
     app.use(express.static(ctx.config.webRoot, { index: 'index.html', fallthrough: true }));
     app.get('/', (_req, res) => res.sendFile(path.join(ctx.config.webRoot!, 'index.html')));
   }
