@@ -189,6 +189,8 @@ describe('chatting with a phone', () => {
     // Opening the room sends a read receipt: the badge and the title clear.
     await roomButton('Garage').click();
     await messageRow('Can you fix it?').waitFor();
+    // The first message I had not read is marked.
+    expect(await timeline().locator('#first-unread + article').textContent()).toContain('The bike has a flat tyre');
     await eventually(() => roomButton('Garage').locator('.badge').count()).toBe(0);
     await eventually(() => page.title()).toBe('Meowtrix');
   });

@@ -122,6 +122,9 @@ export const en = {
   'dm.search': 'Search people by name',
   'dm.noResults': 'Nobody found.',
   'dm.failed': 'Could not start the chat: {detail}',
+
+  'timeline.newMessages': 'New messages',
+  'timeline.jumpToUnread': 'Jump to first unread',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -124,4 +124,7 @@ export const zhCN: Messages = {
   'dm.search': '按名字搜索',
   'dm.noResults': '没有找到。',
   'dm.failed': '无法发起聊天：{detail}',
+
+  'timeline.newMessages': '新消息',
+  'timeline.jumpToUnread': '跳到第一条未读',
 };

@@ -54,6 +54,8 @@ export class ChatSession {
   reachedStart = $state(false);
   /** The message being edited in the composer. */
   editing = $state<{ eventId: string; body: string } | null>(null);
+  /** The first message I had not read when I opened the room (kept while I stay in it). */
+  firstUnreadId = $state<string | null>(null);
   /** The message the composer answers. */
   replyingTo = $state<{ eventId: string; sender: string; body: string } | null>(null);
   /** Other people typing in the open room. */
@@ -129,6 +131,7 @@ export class ChatSession {
 
   selectRoom(roomId: string | null): void {
     this.selectedRoomId = roomId;
+    this.firstUnreadId = roomId ? this.#findFirstUnread(roomId) : null;
     this.reachedStart = false;
     this.editing = null;
     this.replyingTo = null;
@@ -322,6 +325,19 @@ export class ChatSession {
     if (!last || !lastId || this.#lastReceipt.get(room.roomId) === lastId) return;
     this.#lastReceipt.set(room.roomId, lastId);
     this.client.sendReadReceipt(last).catch(() => this.#lastReceipt.delete(room.roomId));
+  }
+
+  /** The first message from someone else after my read receipt, among the loaded events. */
+  #findFirstUnread(roomId: string): string | null {
+    const room = this.client.getRoom(roomId);
+    if (!room) return null;
+    const events = room.getLiveTimeline().getEvents();
+    const readUpTo = room.getEventReadUpTo(this.userId);
+    const readIndex = readUpTo ? events.findIndex((e) => e.getId() === readUpTo) : -1;
+    // Receipt older than what is loaded: with unread messages, every loaded one is new to me.
+    if (readIndex < 0 && room.getUnreadNotificationCount(NotificationCountType.Total) === 0) return null;
+    const unread = events.slice(readIndex + 1).find((e) => e.getType() === 'm.room.message' && e.getSender() !== this.userId && !e.isRedacted());
+    return unread?.getId() ?? null;
   }
 
   // ——— derived state ———

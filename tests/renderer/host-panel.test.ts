@@ -1,0 +1,163 @@
+// The host panel in headless Chromium, with window.meowtrix provided by a harness that calls the REAL
+// main-side IPC handlers (settings, supervisor forking the real server entry, host admin, backup):
+// first run hosts a server and logs the window in; an account made in the panel logs in with
+// matrix-js-sdk at once; a token made in the panel registers an account; the QR decodes to the shown URL.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import jsQRModule from 'jsqr';
+import { createClient } from 'matrix-js-sdk';
+import type { Browser, Page } from 'playwright-core';
+import { assertRendererBuilt, eventually, launchBrowser, openGuardedPage, saveScreenshot, type GuardedPage } from '../helpers/browser.ts';
+import { desktopHarness, serveRenderer, type DesktopHarness } from '../helpers/host.ts';
+import { request } from '../helpers/server.ts';
+import type { IpcChannel } from '../../main/ipc-contract.ts';
+
+// jsqr is CommonJS built from `export default`: under Node's ESM loader the function sits on .default.
+const jsQR = (jsQRModule as unknown as { default: typeof jsQRModule }).default;
+
+let browser: Browser;
+let h: DesktopHarness;
+let guarded: GuardedPage;
+let page: Page;
+let renderer: Awaited<ReturnType<typeof serveRenderer>>;
+
+/** Installs the preload's API shape on window.meowtrix, each call going to the real handler. */
+async function installDesktopBridge(p: Page, harness: DesktopHarness): Promise<void> {
+  await p.exposeFunction('__meowtrixInvoke', (channel: IpcChannel, args: unknown[]) => harness.handlers[channel](args));
+  await p.addInitScript(() => {
+    const invoke = (window as any).__meowtrixInvoke as (channel: string, args: unknown[]) => Promise<unknown>;
+    const listeners = new Set<(view: unknown) => void>();
+    (window as any).__meowtrixHostingChanged = (view: unknown) => listeners.forEach((l) => l(view));
+    (window as any).meowtrix = {
+      getAppInfo: () => invoke('app:get-info', []),
+      getSettings: () => invoke('settings:get', []),
+      setSettings: (patch: unknown) => invoke('settings:set', [patch]),
+      getHosting: () => invoke('hosting:get', []),
+      setHosting: (on: unknown) => invoke('hosting:set', [on]),
+      createHostAdmin: (u: unknown, pw: unknown) => invoke('hosting:create-admin', [u, pw]),
+      getHostAdminSession: () => invoke('hosting:admin-session', []),
+      backupNow: () => invoke('hosting:backup', []),
+      onHostingChanged: (l: (view: unknown) => void) => {
+        listeners.add(l);
+        return () => listeners.delete(l);
+      },
+    };
+  });
+  // Main pushes status changes to the window (webContents.send in the app).
+  harness.supervisor.on('status', () => {
+    void p.evaluate((view) => (window as any).__meowtrixHostingChanged?.(view), harness.host.view()).catch(() => {});
+  });
+}
+
+beforeAll(async () => {
+  assertRendererBuilt();
+  // Tests bind to 127.0.0.1 only, so the machine's LAN listing (unit-tested in tests/main) is replaced
+  // by the loopback URL: what is under test here is that the QR encodes exactly the shown text.
+  [browser, h, renderer] = await Promise.all([launchBrowser(), desktopHarness({ listPhoneUrls: (port) => [`http://127.0.0.1:${port}`] }), serveRenderer()]);
+  guarded = await openGuardedPage(browser);
+  page = guarded.page;
+  await installDesktopBridge(page, h);
+});
+afterAll(async () => {
+  await browser?.close();
+  await h?.dispose();
+  await renderer?.close();
+  expect(guarded?.offLoopback ?? []).toEqual([]);
+});
+
+describe('host panel', () => {
+  it('first run: "host one here" starts the server, makes the admin account and logs the window in', async () => {
+    await page.goto(renderer.url);
+    await page.getByRole('button', { name: 'Host the server on this PC' }).click();
+    await page.getByLabel('Name').fill('mum');
+    await page.getByLabel('Password').fill('mum-secret-pass');
+    await page.getByRole('button', { name: 'Start hosting' }).click();
+    await page.getByRole('navigation', { name: 'Chats' }).waitFor({ timeout: 30_000 });
+    expect(h.supervisor.status.state).toBe('running');
+    expect(h.settings.get()).toMatchObject({ hosting: true, serverNameLocked: true });
+    const stored = await page.evaluate(() => JSON.parse(localStorage.getItem('meowtrix.session') ?? 'null'));
+    expect(stored).toMatchObject({ userId: '@mum:host.test', baseUrl: h.supervisor.status.url });
+  }, 60_000);
+
+  it('shows the phone address with a QR code that decodes to exactly that text', async () => {
+    await page.getByRole('button', { name: 'Host server' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Host server' });
+    await eventually(() => dialog.locator('.state').getAttribute('data-state')).toBe('running');
+    const shown = (await dialog.getByTestId('phone-url').first().textContent())!.trim();
+    expect(shown).toBe(h.supervisor.status.url);
+    const pixels = await dialog.getByLabel(`QR code for ${shown}`).evaluate((canvas: HTMLCanvasElement) => {
+      const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
+      return { width: data.width, height: data.height, rgba: Array.from(data.data) };
+    });
+    const decoded = jsQR(Uint8ClampedArray.from(pixels.rgba), pixels.width, pixels.height);
+    expect(decoded?.data).toBe(shown);
+    // The three FluffyChat steps: type http://, name only.
+    await expect.poll(() => dialog.getByText('starting with http://').isVisible()).toBe(true);
+    expect(await dialog.getByText('not @anna:host.test').isVisible()).toBe(true);
+  }, 30_000);
+
+  it('creates an account with a generated password that logs in with matrix-js-sdk at once', async () => {
+    const dialog = page.getByRole('dialog', { name: 'Host server' });
+    const accounts = dialog.getByRole('region', { name: 'Accounts' });
+    await eventually(() => accounts.locator('[data-user="@mum:host.test"]').isVisible()).toBe(true);
+    await accounts.getByLabel('Name').fill('bob');
+    await accounts.getByRole('button', { name: 'Create account' }).click();
+    const password = (await accounts.getByTestId('shown-password').textContent({ timeout: 20_000 }))!.trim();
+    expect(password).toMatch(/^[a-z2-9]{4}(-[a-z2-9]{4}){3}$/);
+    await eventually(() => accounts.locator('[data-user="@bob:host.test"]').isVisible()).toBe(true);
+
+    const client = createClient({ baseUrl: h.supervisor.status.url! });
+    const login = await client.loginWithPassword('bob', password);
+    expect(login.user_id).toBe('@bob:host.test');
+
+    // A typed password is used as typed; the new account shows in the list.
+    await accounts.getByLabel('Name').fill('carol');
+    await accounts.getByLabel('Password').fill('carol typed this');
+    await accounts.getByRole('button', { name: 'Create account' }).click();
+    await eventually(() => accounts.getByTestId('shown-password').textContent()).toBe('carol typed this');
+    expect((await createClient({ baseUrl: h.supervisor.status.url! }).loginWithPassword('carol', 'carol typed this')).user_id).toBe('@carol:host.test');
+
+    // Devices: bob's session is listed and can be signed out from the panel.
+    const bob = accounts.locator('[data-user="@bob:host.test"]');
+    await bob.getByRole('button', { name: 'Devices' }).click();
+    await bob.getByRole('button', { name: 'Sign out' }).first().click();
+    await eventually(() => bob.getByText('No devices signed in.').isVisible()).toBe(true);
+    const whoami = await request(h.supervisor.status.url!, 'GET', '/_matrix/client/v3/account/whoami', { token: login.access_token });
+    expect(whoami.status).toBe(401);
+    await saveScreenshot(page, 'host-panel-accounts');
+  }, 60_000);
+
+  it('creates a registration token that lets someone register, and revokes one', async () => {
+    const dialog = page.getByRole('dialog', { name: 'Host server' });
+    const tokens = dialog.getByRole('region', { name: 'Registration tokens' });
+    await tokens.getByLabel('Uses (empty: unlimited)').fill('1');
+    await tokens.getByLabel('Valid for days (empty: no expiry)').fill('7');
+    await tokens.getByRole('button', { name: 'Create token' }).click();
+    const token = (await tokens.getByTestId('registration-token').first().textContent({ timeout: 20_000 }))!.trim();
+    expect(token.length).toBeGreaterThan(0);
+
+    const url = h.supervisor.status.url!;
+    const first = await request(url, 'POST', '/_matrix/client/v3/register', { body: { username: 'dora', password: 'dora-password' } });
+    expect(first.status).toBe(401);
+    expect(first.body.flows).toContainEqual({ stages: ['m.login.registration_token'] });
+    const done = await request(url, 'POST', '/_matrix/client/v3/register', {
+      body: { username: 'dora', password: 'dora-password', auth: { type: 'm.login.registration_token', token, session: first.body.session } },
+    });
+    expect(done.status).toBe(200);
+    expect(done.body.user_id).toBe('@dora:host.test');
+
+    await tokens.getByRole('button', { name: 'Revoke' }).first().click();
+    await eventually(() => tokens.getByText('No tokens.').isVisible()).toBe(true);
+    const revoked = await request(url, 'GET', `/_matrix/client/v1/register/m.login.registration_token/validity?token=${encodeURIComponent(token)}`);
+    expect(revoked.body.valid).toBe(false);
+  }, 60_000);
+
+  it('turning the switch off stops the server live', async () => {
+    const dialog = page.getByRole('dialog', { name: 'Host server' });
+    const url = h.supervisor.status.url!;
+    await dialog.getByRole('switch', { name: 'Host server on this PC' }).uncheck();
+    await eventually(() => dialog.locator('.state').getAttribute('data-state')).toBe('stopped');
+    expect(h.settings.get().hosting).toBe(false);
+    await expect(fetch(`${url}/health`)).rejects.toThrow();
+    expect(guarded.consoleErrors.filter((e) => !/Failed to fetch|ERR_CONNECTION_REFUSED|sync/i.test(e))).toEqual([]);
+  }, 30_000);
+});
