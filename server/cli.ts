@@ -2,9 +2,9 @@
 // meowtrix-server: the homeserver without the desktop app. `meowtrix-server --help` lists commands.
 import { COMMANDS, USAGE } from './commands/index.ts';
 import { fail } from './commands/common.ts';
-import { PortInUseError } from './index.ts';
+import { PortInUseError } from './http/listen.ts';
 import { ConfigError } from './config.ts';
-import { StorageError } from './storage/database.ts';
+import { StorageError } from './storage/errors.ts';
 
 async function main(argv: string[]): Promise<void> {
   const [first = 'serve', ...rest] = argv;

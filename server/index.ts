@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { resolveConfig, ensureDataDir, type HomeserverConfig } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createApp } from './http/app.ts';
+import { listen } from './http/listen.ts';
 import type { ServerContext } from './context.ts';
 import { systemClock } from './clock.ts';
 import { openStorage } from './storage/database.ts';
@@ -29,6 +30,7 @@ import { PushDelivery } from './push/delivery.ts';
 import { indexOnPersist } from './search/service.ts';
 
 export type { HomeserverConfig } from './config.ts';
+export { PortInUseError } from './http/listen.ts';
 
 export interface RunningHomeserver {
   /** Base URL on the bound address, e.g. http://127.0.0.1:8008 */
@@ -38,16 +40,6 @@ export interface RunningHomeserver {
   /** Accounts at start; 0 means a fresh data dir (serve prints how to make the first admin). */
   userCount: number;
   close(): Promise<void>;
-}
-
-export class PortInUseError extends Error {
-  readonly port: number;
-  readonly bind: string;
-  constructor(bind: string, port: number) {
-    super(`port ${port} on ${bind} is already in use`);
-    this.port = port;
-    this.bind = bind;
-  }
 }
 
 export async function startHomeserver(
@@ -151,20 +143,4 @@ export async function startHomeserver(
 function pushTimingsFromEnv(env: NodeJS.ProcessEnv = process.env): { retryBaseMs?: number } {
   const ms = Number(env.MEOWTRIX_PUSH_RETRY_MS);
   return Number.isSafeInteger(ms) && ms > 0 ? { retryBaseMs: ms } : {};
-}
-
-function listen(server: http.Server, port: number, bind: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException) => {
-      server.off('listening', onListening);
-      reject(err.code === 'EADDRINUSE' ? new PortInUseError(bind, port) : err);
-    };
-    const onListening = () => {
-      server.off('error', onError);
-      resolve();
-    };
-    server.once('error', onError);
-    server.once('listening', onListening);
-    server.listen(port, bind);
-  });
 }

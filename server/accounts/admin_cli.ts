@@ -12,14 +12,9 @@ import { defaultServerName, ensureDataDir, isValidServerName } from '../config.t
 import { MatrixError } from '../http/errors.ts';
 import { resolveConfig } from '../config.ts';
 import { MediaService } from '../media/service.ts';
+import { HostOpError } from './errors.ts';
 
-export class HostOpError extends Error {
-  readonly errcode: string;
-  constructor(errcode: string, message: string) {
-    super(message);
-    this.errcode = errcode;
-  }
-}
+export { HostOpError } from './errors.ts';
 
 export async function runHostOp(options: { dataDir: string; serverName?: string }, op: string, args: Record<string, unknown>): Promise<any> {
   const reply = await callAdminSocket(options.dataDir, op, args);

@@ -14,3 +14,12 @@ export const accountErrors = {
   weakPassword: (why: string) => new MatrixError(400, 'M_WEAK_PASSWORD', why),
   unknown: (msg: string) => new MatrixError(400, 'M_UNKNOWN', msg),
 };
+
+/** A host operation (CLI → admin socket or offline data dir) was refused; the CLI prints it as one line. */
+export class HostOpError extends Error {
+  readonly errcode: string;
+  constructor(errcode: string, message: string) {
+    super(message);
+    this.errcode = errcode;
+  }
+}

@@ -3,7 +3,8 @@
 import { parseArgs } from 'node:util';
 import { defaultDataDir } from '../config.ts';
 import { fail, type Command } from './common.ts';
-import { runHostOp, HostOpError } from '../accounts/admin_cli.ts';
+import { HostOpError } from '../accounts/errors.ts';
+import { runHostOp } from './host_op.ts';
 import { parseDuration } from './token.ts';
 
 export const mediaUsage = `  media usage                        files and bytes per user, and disk use

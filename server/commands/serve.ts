@@ -1,7 +1,6 @@
 // meowtrix-server serve: run the homeserver in the foreground until SIGINT/SIGTERM.
 import { parseArgs } from 'node:util';
 import { lanUrls, isLoopback } from '../net.ts';
-import { startHomeserver } from '../index.ts';
 import { defaultDataDir, type LogLevel } from '../config.ts';
 import { fail, type Command } from './common.ts';
 import { parseRateLimit } from '../http/ratelimit.ts';
@@ -55,6 +54,8 @@ export const serve: Command = async (argv) => {
   }
   const userDirectory = values['user-directory'];
   if (userDirectory !== undefined && userDirectory !== 'all' && userDirectory !== 'shared') fail(`--user-directory must be "all" or "shared", got "${userDirectory}"`);
+  // Loaded here, not at the top: other commands and --help should not pay for the whole server.
+  const { startHomeserver } = await import('../index.ts');
   const server = await startHomeserver({
     dataDir: values.data,
     port,

@@ -2,7 +2,8 @@
 import { parseArgs } from 'node:util';
 import { defaultDataDir } from '../config.ts';
 import { fail, type Command } from './common.ts';
-import { runHostOp, HostOpError } from '../accounts/admin_cli.ts';
+import { HostOpError } from '../accounts/errors.ts';
+import { runHostOp } from './host_op.ts';
 
 export const tokenUsage = `  token create [--uses N] [--expires DURATION]   make a registration token (DURATION: 30m, 12h, 7d)
   token list                                     list registration tokens

@@ -2,7 +2,8 @@
 import { parseArgs } from 'node:util';
 import { defaultDataDir } from '../config.ts';
 import { fail, type Command } from './common.ts';
-import { runHostOp, HostOpError } from '../accounts/admin_cli.ts';
+import { HostOpError } from '../accounts/errors.ts';
+import { runHostOp } from './host_op.ts';
 import { promptNewPassword } from '../accounts/prompt.ts';
 
 export const userUsage = `  user add NAME [--password PW] [--admin]   make an account (asks for the password if not given)
