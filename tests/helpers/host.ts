@@ -40,7 +40,7 @@ export interface DesktopHarness {
 }
 
 /** Settings start with hosting off, bound to this PC only, on a free port, server name host.test. */
-export async function desktopHarness(): Promise<DesktopHarness> {
+export async function desktopHarness(options: { listPhoneUrls?: (port: number) => string[] } = {}): Promise<DesktopHarness> {
   const userData = tempDataDir('meowtrix-userdata-');
   const dataDir = path.join(userData, 'server-data');
   const port = await freePort();
@@ -48,7 +48,7 @@ export async function desktopHarness(): Promise<DesktopHarness> {
   settings.update({ port, bind: 'local', serverName: 'host.test', dataDir });
   const supervisor = new HostingSupervisor({ launcher: forkLauncher, entry: HOST_ENTRY_SOURCE, initialBackoffMs: 100 });
   const autostartCalls: boolean[] = [];
-  const host = new HostController({ settings, supervisor, admins: new HostAdminStore(userData), applyAutostart: (on) => autostartCalls.push(on), logLevel: 'warn' });
+  const host = new HostController({ settings, supervisor, admins: new HostAdminStore(userData), applyAutostart: (on) => autostartCalls.push(on), logLevel: 'warn', listPhoneUrls: options.listPhoneUrls });
   const backupTarget = { file: null as string | null };
   const handlers = createIpcHandlers({
     appInfo: () => ({ name: 'Meowtrix', version: 'test', platform: process.platform, electronVersion: 'none' }),
@@ -71,4 +71,26 @@ export async function desktopHarness(): Promise<DesktopHarness> {
       fs.rmSync(userData, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Serves the built renderer over loopback HTTP (Chromium refuses module scripts from file://, which
+ * Electron allows): the page then stands in for the app's window, apart from any homeserver.
+ */
+export async function serveRenderer(root = path.join(ROOT, 'dist', 'renderer')): Promise<{ url: string; close(): Promise<void> }> {
+  const http = await import('node:http');
+  const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.wasm': 'application/wasm', '.png': 'image/png' };
+  const server = http.createServer((req, res) => {
+    const rel = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    const file = path.join(root, rel === '/' ? 'index.html' : rel);
+    if (!file.startsWith(root + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'Content-Type': types[path.extname(file)] ?? 'application/octet-stream' });
+    fs.createReadStream(file).pipe(res);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  return { url: `http://127.0.0.1:${port}/`, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }

@@ -12,7 +12,7 @@ import { request } from '../helpers/server.ts';
 import type { IpcChannel } from '../../main/ipc-contract.ts';
 
 // jsqr is CommonJS built from `export default`: under Node's ESM loader the function sits on .default.
-const jsQR = (jsQRModule as unknown as { default: typeof jsQRModule }).default;
+const jsQR = jsQRModule.default;
 
 let browser: Browser;
 let h: DesktopHarness;
@@ -67,10 +67,11 @@ afterAll(async () => {
 describe('host panel', () => {
   it('first run: "host one here" starts the server, makes the admin account and logs the window in', async () => {
     await page.goto(renderer.url);
-    await page.getByRole('button', { name: 'Host the server on this PC' }).click();
-    await page.getByLabel('Name').fill('mum');
-    await page.getByLabel('Password').fill('mum-secret-pass');
-    await page.getByRole('button', { name: 'Start hosting' }).click();
+    const welcome = page.getByRole('dialog', { name: 'Welcome to Meowtrix' });
+    await welcome.getByRole('button', { name: 'Host the server on this PC' }).click();
+    await welcome.getByLabel('Name').fill('mum');
+    await welcome.getByLabel('Password').fill('mum-secret-pass');
+    await welcome.getByRole('button', { name: 'Start hosting' }).click();
     await page.getByRole('navigation', { name: 'Chats' }).waitFor({ timeout: 30_000 });
     expect(h.supervisor.status.state).toBe('running');
     expect(h.settings.get()).toMatchObject({ hosting: true, serverNameLocked: true });
