@@ -269,6 +269,10 @@ describe('chatting with a phone', () => {
     expect(await mine.getByText('Who took the scissors?').count()).toBe(1);
     expect(await page.getByText('Replying to bob').count()).toBe(0);
 
+    // The phone reads it: its read receipt shows under my message.
+    await bob.client.sendReadReceipt(answer);
+    await mine.getByRole('img', { name: 'Read by bob' }).waitFor();
+
     // The phone's reply carries a rich-reply fallback; only the answer and the quote are shown.
     const { event_id: reply } = await bob.client.sendMessage(kitchen, {
       msgtype: 'm.text',

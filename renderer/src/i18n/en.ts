@@ -125,6 +125,8 @@ export const en = {
 
   'timeline.newMessages': 'New messages',
   'timeline.jumpToUnread': 'Jump to first unread',
+
+  'timeline.readBy': 'Read by {names}',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -127,4 +127,6 @@ export const zhCN: Messages = {
 
   'timeline.newMessages': '新消息',
   'timeline.jumpToUnread': '跳到第一条未读',
+
+  'timeline.readBy': '{names} 已读',
 };

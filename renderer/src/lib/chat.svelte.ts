@@ -49,6 +49,8 @@ export class ChatSession {
   invites = $state.raw<RoomSummary[]>([]);
   selectedRoomId = $state<string | null>(null);
   timeline = $state.raw<TimelineItem[]>([]);
+  /** Event ID → other people whose read receipt is at that event, in the open room. */
+  readers = $state.raw<Map<string, string[]>>(new Map());
   /** True while older messages are being fetched; false once the room's start is reached. */
   loadingOlder = $state(false);
   reachedStart = $state(false);
@@ -368,6 +370,13 @@ export class ChatSession {
     this.#dirtyTimeline = false;
     const room = this.selectedRoom;
     this.timeline = room ? buildTimeline(room.getLiveTimeline().getEvents(), this.userId) : [];
+    const readers = new Map<string, string[]>();
+    for (const member of room?.getJoinedMembers() ?? []) {
+      if (member.userId === this.userId) continue;
+      const upTo = room!.getEventReadUpTo(member.userId, true);
+      if (upTo) readers.set(upTo, [...(readers.get(upTo) ?? []), member.userId]);
+    }
+    this.readers = readers;
   }
 
   #recomputeRooms(): void {
