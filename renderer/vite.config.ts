@@ -10,6 +10,8 @@ export default defineConfig({
   root: here,
   base: './',
   plugins: [svelte({ configFile: false })],
+  // The Rust crypto finds its .wasm via new URL(..., import.meta.url); pre-bundling would break that path in dev.
+  optimizeDeps: { exclude: ['@matrix-org/matrix-sdk-crypto-wasm'] },
   build: {
     outDir: path.join(here, '..', 'dist', 'renderer'),
     emptyOutDir: true,

@@ -1,17 +1,19 @@
 // A "phone": a real matrix-js-sdk client running in the test process, as FluffyChat or Element would.
-import { ClientEvent, createClient, RoomEvent, SyncState, type MatrixClient, type MatrixEvent } from 'matrix-js-sdk';
+import { ClientEvent, createClient, MatrixEventEvent, RoomEvent, SyncState, type MatrixClient, type MatrixEvent } from 'matrix-js-sdk';
 import type { LoggedIn } from '../helpers/accounts.ts';
 
 export interface Phone {
   client: MatrixClient;
   userId: string;
-  /** Resolves with the first event in roomId (already seen or arriving) that matches. */
+  /** Resolves with the first event in roomId (already seen or arriving; decrypted if encrypted) that matches. */
   waitForEvent(roomId: string, match: (ev: MatrixEvent) => boolean, timeoutMs?: number): Promise<MatrixEvent>;
   stop(): void;
 }
 
-export async function startPhone(baseUrl: string, session: LoggedIn): Promise<Phone> {
+/** `crypto: true` gives the phone matrix-js-sdk's Rust crypto (in memory), as FluffyChat or Element have. */
+export async function startPhone(baseUrl: string, session: LoggedIn, options: { crypto?: boolean } = {}): Promise<Phone> {
   const client = createClient({ baseUrl, accessToken: session.accessToken, userId: session.userId, deviceId: session.deviceId });
+  if (options.crypto) await client.initRustCrypto({ useIndexedDB: false });
   const ready = new Promise<void>((resolve, reject) => {
     const onSync = (state: SyncState) => {
       if (state === SyncState.Prepared || state === SyncState.Syncing) {
@@ -27,20 +29,27 @@ export async function startPhone(baseUrl: string, session: LoggedIn): Promise<Ph
     client,
     userId: session.userId,
     waitForEvent(roomId, match, timeoutMs = 15_000) {
-      const seen = client.getRoom(roomId)?.getLiveTimeline().getEvents().find(match);
+      // An encrypted event matches once decrypted; until then (or if decryption failed) it is skipped.
+      const readable = (ev: MatrixEvent) => !ev.isBeingDecrypted() && !ev.isDecryptionFailure() && ev.getType() !== 'm.room.encrypted';
+      const seen = client.getRoom(roomId)?.getLiveTimeline().getEvents().find((ev) => readable(ev) && match(ev));
       if (seen) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          client.off(RoomEvent.Timeline, onEvent);
-          reject(new Error(`phone ${session.userId}: no matching event in ${roomId} within ${timeoutMs} ms`));
-        }, timeoutMs);
-        const onEvent = (ev: MatrixEvent, room: { roomId: string } | undefined) => {
-          if (room?.roomId !== roomId || !match(ev)) return;
+        const cleanup = () => {
           clearTimeout(timer);
           client.off(RoomEvent.Timeline, onEvent);
+          client.off(MatrixEventEvent.Decrypted, onEvent);
+        };
+        const timer = setTimeout(() => {
+          cleanup();
+          reject(new Error(`phone ${session.userId}: no matching event in ${roomId} within ${timeoutMs} ms`));
+        }, timeoutMs);
+        const onEvent = (ev: MatrixEvent) => {
+          if (ev.getRoomId() !== roomId || !readable(ev) || !match(ev)) return;
+          cleanup();
           resolve(ev);
         };
         client.on(RoomEvent.Timeline, onEvent);
+        client.on(MatrixEventEvent.Decrypted, onEvent);
       });
     },
     stop: () => client.stopClient(),

@@ -6,6 +6,7 @@ import {
   createClient,
   EventType,
   KnownMembership,
+  MatrixEventEvent,
   NotificationCountType,
   Preset,
   Visibility,
@@ -21,6 +22,10 @@ import { buildTimeline, type TimelineItem } from './timeline.ts';
 import { textContent } from './markdown.ts';
 import { MediaLoader } from './media.ts';
 import { PendingUpload } from './uploads.svelte.ts';
+import { startCrypto } from './crypto.ts';
+
+/** What FluffyChat and Element put in m.room.encryption for new rooms. */
+const ENCRYPTION_STATE = { type: EventType.RoomEncryption, state_key: '', content: { algorithm: 'm.megolm.v1.aes-sha2' } };
 
 export type PreviewKind = 'text' | 'emote' | 'deleted' | 'encrypted' | 'image' | 'file' | 'video' | 'audio';
 
@@ -45,6 +50,8 @@ export class ChatSession {
   readonly userId: string;
   readonly media: MediaLoader;
   connection = $state<ConnectionState>('starting');
+  /** False when this browser could not start encryption (then encrypted rooms cannot be read). */
+  encryptionAvailable = $state(true);
   rooms = $state.raw<RoomSummary[]>([]);
   invites = $state.raw<RoomSummary[]>([]);
   selectedRoomId = $state<string | null>(null);
@@ -99,6 +106,8 @@ export class ChatSession {
     this.client.on(RoomEvent.Name, (room) => roomChanged(room));
     this.client.on(RoomEvent.MyMembership, (room) => roomChanged(room));
     this.client.on(RoomEvent.Receipt, (_ev, room) => roomChanged(room));
+    // Decryption finishes after the event is in the timeline (or fails, or succeeds on a retry when keys arrive).
+    this.client.on(MatrixEventEvent.Decrypted, (ev) => roomChanged(this.client.getRoom(ev.getRoomId()) ?? undefined));
     this.client.on(RoomMemberEvent.Typing, (_ev, member) => {
       if (member.roomId === this.selectedRoomId) this.#recomputeTyping();
     });
@@ -108,6 +117,7 @@ export class ChatSession {
   }
 
   async start(): Promise<void> {
+    this.encryptionAvailable = await startCrypto(this.client);
     await this.client.startClient({ initialSyncLimit: 30, lazyLoadMembers: true });
   }
 
@@ -234,8 +244,8 @@ export class ChatSession {
     if (roomId) await this.client.redactEvent(roomId, eventId);
   }
 
-  /** Creates a private group, inviting people by localpart or full user ID, and opens it once synced. */
-  async createGroup(name: string, topic: string, people: string[]): Promise<void> {
+  /** Creates a private group (encrypted unless asked not to), inviting people by localpart or full user ID, and opens it once synced. */
+  async createGroup(name: string, topic: string, people: string[], encrypted = true): Promise<void> {
     const server = this.userId.slice(this.userId.indexOf(':') + 1);
     const invite = people.map((p) => (p.startsWith('@') ? p : `@${p}:${server}`));
     const { room_id } = await this.client.createRoom({
@@ -244,6 +254,7 @@ export class ChatSession {
       preset: Preset.PrivateChat,
       visibility: Visibility.Private,
       invite,
+      ...(encrypted && this.encryptionAvailable ? { initial_state: [ENCRYPTION_STATE] } : {}),
     });
     await this.#waitForJoinedRoom(room_id);
     this.#recomputeRooms();
@@ -266,12 +277,31 @@ export class ChatSession {
       this.selectRoom(existing);
       return;
     }
-    const { room_id } = await this.client.createRoom({ is_direct: true, invite: [userId], preset: Preset.TrustedPrivateChat, visibility: Visibility.Private });
+    const encrypt = await this.#hasDeviceKeys(userId);
+    const { room_id } = await this.client.createRoom({
+      is_direct: true,
+      invite: [userId],
+      preset: Preset.TrustedPrivateChat,
+      visibility: Visibility.Private,
+      ...(encrypt ? { initial_state: [ENCRYPTION_STATE] } : {}),
+    });
     direct[userId] = [...(direct[userId] ?? []), room_id];
     await this.client.setAccountData(EventType.Direct, direct as never);
     await this.#waitForJoinedRoom(room_id);
     this.#recomputeRooms();
     this.selectRoom(room_id);
+  }
+
+  /** True when the person has a device that can receive room keys (else an encrypted DM could not be read by them). */
+  async #hasDeviceKeys(userId: string): Promise<boolean> {
+    const crypto = this.client.getCrypto();
+    if (!crypto || !this.encryptionAvailable) return false;
+    try {
+      const devices = await crypto.getUserDeviceInfo([userId], true);
+      return (devices.get(userId)?.size ?? 0) > 0;
+    } catch {
+      return false;
+    }
   }
 
   async leaveRoom(roomId: string): Promise<void> {

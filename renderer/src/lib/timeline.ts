@@ -34,7 +34,9 @@ export interface MessageItem {
   html: string | null;
   edited: boolean;
   deleted: boolean;
+  /** Encrypted and not readable: still decrypting, or decryption failed (no key for it on this device). */
   encrypted: boolean;
+  decrypting: boolean;
   pending: boolean;
   failed: boolean;
   mine: boolean;
@@ -136,6 +138,7 @@ export function buildTimeline(events: readonly MatrixEvent[], myUserId: string):
       edited: !deleted && (validEdit !== undefined || ev.replacingEvent() !== null),
       deleted,
       encrypted,
+      decrypting: encrypted && ev.isBeingDecrypted(),
       pending: ev.status === EventStatus.SENDING || ev.status === EventStatus.QUEUED || ev.status === EventStatus.ENCRYPTING,
       failed: ev.status === EventStatus.NOT_SENT,
       mine: sender === myUserId,

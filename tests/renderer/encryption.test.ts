@@ -1,0 +1,125 @@
+// End-to-end encryption in the renderer (Rust crypto, WASM, IndexedDB) against a phone with Rust
+// crypto in Node: the phone's encrypted room is read and answered, it stays readable after a reload
+// with the same device keys, and what cannot be decrypted says so.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { EventType, Preset, type MatrixEvent } from 'matrix-js-sdk';
+import { request, startServer, type ServerProcess } from '../helpers/server.ts';
+import { createUser, registerAndLogin } from '../helpers/accounts.ts';
+import { assertRendererBuilt, eventually, launchBrowser, openGuardedPage, type GuardedPage } from '../helpers/browser.ts';
+import { startPhone, type Phone } from './phone.ts';
+import { logInThroughUi } from './ui.ts';
+
+let server: ServerProcess;
+let browser: Browser;
+let guarded: GuardedPage;
+let page: Page;
+let annaId: string;
+let bob: Phone;
+let secrets: string;
+
+beforeAll(async () => {
+  assertRendererBuilt();
+  [server, browser] = await Promise.all([startServer(), launchBrowser()]);
+  annaId = await createUser(server, 'anna', 'anna-pw');
+  bob = await startPhone(server.url, await registerAndLogin(server, 'bob', 'bob-pw'), { crypto: true });
+  guarded = await openGuardedPage(browser);
+  page = guarded.page;
+});
+afterAll(async () => {
+  bob?.stop();
+  await browser?.close();
+  await server?.dispose();
+});
+
+const timeline = () => page.getByRole('log', { name: 'Messages' });
+const messageRow = (text: string) => timeline().locator('article').filter({ hasText: text });
+const session = () => page.evaluate(() => JSON.parse(localStorage.getItem('meowtrix.session') ?? 'null') as { deviceId: string } | null);
+
+async function send(text: string): Promise<void> {
+  const box = page.getByRole('textbox', { name: 'Message' });
+  await box.click();
+  await box.pressSequentially(text);
+  await box.press('Enter');
+}
+
+function isMessage(body: string) {
+  return (ev: MatrixEvent) => ev.getType() === 'm.room.message' && ev.getContent().body === body;
+}
+
+/** The devices of anna that bob's crypto knows, with their identity keys. */
+async function annasDevicesSeenByBob(): Promise<Map<string, string | undefined>> {
+  const info = await bob.client.getCrypto()!.getUserDeviceInfo([annaId], true);
+  return new Map([...(info.get(annaId)?.values() ?? [])].map((d) => [d.deviceId, d.getIdentityKey()]));
+}
+
+describe('an encrypted room with a phone', () => {
+  it('the renderer publishes device keys when it logs in', async () => {
+    await logInThroughUi(page, server.url, 'anna', 'anna-pw');
+    const deviceId = (await session())!.deviceId;
+    await eventually(async () => (await annasDevicesSeenByBob()).get(deviceId) ?? null).toMatch(/^[A-Za-z0-9+/]{43}$/);
+  });
+
+  it('reads the message the phone sends in its encrypted room, and the phone decrypts the answer', async () => {
+    secrets = (
+      await bob.client.createRoom({
+        name: 'Secrets',
+        preset: Preset.PrivateChat,
+        invite: [annaId],
+        initial_state: [{ type: EventType.RoomEncryption, state_key: '', content: { algorithm: 'm.megolm.v1.aes-sha2' } }],
+      })
+    ).room_id;
+    const invites = page.getByRole('region', { name: 'Invitations' });
+    await invites.getByText('Secrets').waitFor();
+    await invites.getByRole('button', { name: 'Accept' }).click();
+    await page.getByRole('heading', { name: 'Secrets' }).waitFor();
+    await bob.waitForEvent(secrets, (ev) => ev.getType() === 'm.room.member' && ev.getStateKey() === annaId && ev.getContent().membership === 'join');
+
+    await bob.client.sendTextMessage(secrets, 'The cake is in the oven');
+    const sent = bob.client.getRoom(secrets)!.getLiveTimeline().getEvents().at(-1)!;
+    expect(sent.isEncrypted()).toBe(true); // it went over the wire as m.room.encrypted
+    await messageRow('The cake is in the oven').waitFor();
+
+    await send('I will not tell anyone');
+    const answer = await bob.waitForEvent(secrets, isMessage('I will not tell anyone'));
+    expect(answer.getSender()).toBe(annaId);
+    expect(answer.isEncrypted()).toBe(true);
+    expect(answer.getWireType()).toBe('m.room.encrypted');
+  });
+
+  it('after a reload: same device and keys, new messages still decrypt both ways', async () => {
+    const before = (await session())!.deviceId;
+    const keyBefore = (await annasDevicesSeenByBob()).get(before);
+    await page.reload();
+    await page.getByRole('navigation', { name: 'Chats' }).getByRole('button', { name: /^Secrets/ }).click();
+    await page.getByRole('heading', { name: 'Secrets' }).waitFor();
+    expect((await session())!.deviceId).toBe(before);
+
+    await bob.client.sendTextMessage(secrets, 'Still secret after the reload?');
+    await messageRow('Still secret after the reload?').waitFor();
+    await send('Yes, still secret');
+    const answer = await bob.waitForEvent(secrets, isMessage('Yes, still secret'));
+    expect(answer.isEncrypted()).toBe(true);
+    // The identity key did not change: the reloaded page used its IndexedDB store, not a new identity.
+    expect((await annasDevicesSeenByBob()).get(before)).toBe(keyBefore);
+  });
+
+  it('shows a clear notice for a message it cannot decrypt, never a blank', async () => {
+    // A megolm message for a session this device never received a key for.
+    const res = await request(server.url, 'PUT', `/_matrix/client/v3/rooms/${encodeURIComponent(secrets)}/send/m.room.encrypted/undecryptable-1`, {
+      token: bob.client.getAccessToken()!,
+      body: {
+        algorithm: 'm.megolm.v1.aes-sha2',
+        ciphertext: 'AwgAEnACgAkLmt6qF84IK++J7UDH2Za1YVchHyprqTqsg',
+        sender_key: 'c0xE2a6DQlNXnvOe+tOmSGJbL3Ag2LDsSvyRqgYJoSk',
+        session_id: 'NoSuchSessionNoSuchSessionNoSuchSessionNoS',
+        device_id: bob.client.getDeviceId(),
+      },
+    });
+    expect(res.status).toBe(200);
+    const notice = timeline().locator('article').filter({ hasText: 'Unable to decrypt this message' });
+    await notice.waitFor();
+    expect(await notice.locator('.undecryptable').textContent()).toContain('this device has not received its key');
+    expect(guarded.offLoopback).toEqual([]);
+  });
+});
