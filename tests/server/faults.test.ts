@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { afterEach, describe, expect, test } from 'vitest';
 import { startServer, tempDataDir, request, type ServerProcess } from '../helpers/server.ts';
 import { login, createUser, type LoggedIn } from '../helpers/accounts.ts';
@@ -209,5 +210,58 @@ describe('the clock jumps backwards', () => {
     await new Promise((r) => setTimeout(r, 200));
     await me.text(roomId, 'live');
     expect(timelineOf(await waiting, roomId).map((e: any) => e.content.body)).toEqual(['live']);
+  }, 60_000);
+});
+
+// A real full disk: the data dir on a small tmpfs (needs mount rights; root in CI containers).
+function canMountTmpfs(): boolean {
+  const probe = tempDataDir('meowtrix-mount-probe-');
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', probe], { stdio: 'ignore' });
+    execFileSync('umount', [probe], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    fs.rmSync(probe, { recursive: true, force: true });
+  }
+}
+
+describe('the disk fills mid-upload', () => {
+  test.skipIf(!canMountTmpfs())('a clean JSON error, no partial file, reads keep working, uploads work again when space returns', async () => {
+    const dataDir = tempDataDir();
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m,mode=0700', 'tmpfs', dataDir]);
+    let server: ServerProcess | null = null;
+    cleanup.push(async () => {
+      await server?.stop('SIGKILL');
+      execFileSync('umount', ['-l', dataDir]);
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    });
+    server = await startServer({ dataDir, args: NO_LIMITS });
+    await createUser(server, 'full', 'full-pw');
+    const me = await login(server, 'full', 'full-pw');
+    const user = new TestUser(server, me);
+    const roomId = await user.createRoom({});
+    await user.text(roomId, 'before the disk filled');
+
+    const big = await request(server.url, 'POST', '/_matrix/media/v3/upload', { token: me.accessToken, rawBody: Buffer.alloc(8 * 1024 * 1024, 1) });
+    expect(big.status).toBeGreaterThanOrEqual(400);
+    expect(typeof big.body.errcode).toBe('string');
+    expect(JSON.stringify(big.body)).not.toMatch(/ENOSPC|\/tmp\/|\.part/);
+    expect(filesUnder(path.join(dataDir, 'media', 'tmp'))).toEqual([]);
+    expect(filesUnder(path.join(dataDir, 'media', 'content'))).toEqual([]);
+    // Reads still work.
+    const page = await user.ok('GET', `/rooms/${enc(roomId)}/messages?dir=b&limit=5`);
+    expect(page.chunk.some((e: any) => e.content?.body === 'before the disk filled')).toBe(true);
+    expect((await user.call('GET', '/sync?timeout=0')).status).toBe(200);
+
+    execFileSync('mount', ['-o', 'remount,size=64m', dataDir]);
+    const data = Buffer.alloc(8 * 1024 * 1024, 2);
+    const ok = await request(server.url, 'POST', '/_matrix/media/v3/upload', { token: me.accessToken, rawBody: data });
+    expect(ok.status, JSON.stringify(ok.body)).toBe(200);
+    const mediaId = String(ok.body.content_uri).split('/').pop();
+    const back = await fetch(`${server.url}/_matrix/client/v1/media/download/test.local/${mediaId}`, { headers: { Authorization: `Bearer ${me.accessToken}` } });
+    expect(Buffer.from(await back.arrayBuffer()).equals(data)).toBe(true);
+    await user.text(roomId, 'after space returned');
   }, 60_000);
 });
