@@ -6,6 +6,7 @@ import { canonicalJson } from './canonical_json.ts';
 import { effectivePowerLevels } from './power_levels.ts';
 import type { RoomVersion } from './versions.ts';
 import * as roomsRepo from '../storage/repos/rooms.ts';
+import * as eventsRepo from '../storage/repos/events.ts';
 import type { EventRow } from '../storage/repos/events.ts';
 import type { EventDraft, PersistedEvent, RoomStateView } from './types.ts';
 
@@ -15,17 +16,47 @@ export interface StateReader {
   forget(type: string, stateKey: string): void;
 }
 
-/** Current state lookups with a small per-transaction cache. */
-export function stateReader(db: SqlReader, roomId: string): StateReader {
+/**
+ * Parsed content of state events by event ID, shared across writes. An event ID is the hash of its
+ * content, so an entry can only go stale by redaction, which evicts it. Which event is current is
+ * always read from the database, so a rolled-back write never leaks through this cache.
+ */
+export class StateContentCache {
+  private readonly entries = new Map<string, JsonObject>();
+  private readonly max: number;
+  constructor(max = 20_000) {
+    this.max = max;
+  }
+  get(eventId: string, load: () => JsonObject | undefined): JsonObject | undefined {
+    let content = this.entries.get(eventId);
+    if (content === undefined) {
+      content = load();
+      if (content === undefined) return undefined;
+      if (this.entries.size >= this.max) this.entries.clear();
+      this.entries.set(eventId, content);
+    }
+    return content;
+  }
+  evict(eventId: string): void {
+    this.entries.delete(eventId);
+  }
+}
+
+/** Current state lookups with a small per-transaction cache of which event is current. */
+export function stateReader(db: SqlReader, roomId: string, contents: StateContentCache): StateReader {
   const cache = new Map<string, { id: string; content: JsonObject } | null>();
   const load = (type: string, key: string) => {
     const k = `${type}\u0000${key}`;
     if (!cache.has(k)) {
-      const row = db.get<{ event_id: string; json: string }>(
-        `SELECT e.event_id, e.json FROM room_state s JOIN events e ON e.event_id = s.event_id WHERE s.room_id = ? AND s.type = ? AND s.state_key = ?`,
-        [roomId, type, key],
-      );
-      cache.set(k, row ? { id: row.event_id, content: (JSON.parse(row.json) as JsonObject).content as JsonObject } : null);
+      const id = roomsRepo.currentStateEventId(db, roomId, type, key);
+      const content =
+        id === undefined
+          ? undefined
+          : contents.get(id, () => {
+              const json = eventsRepo.getEventJson(db, id);
+              return json === undefined ? undefined : ((JSON.parse(json) as JsonObject).content as JsonObject);
+            });
+      cache.set(k, id !== undefined && content ? { id, content } : null);
     }
     return cache.get(k) ?? undefined;
   };

@@ -19,7 +19,7 @@ import * as roomsRepo from '../storage/repos/rooms.ts';
 import * as eventsRepo from '../storage/repos/events.ts';
 import * as aliasesRepo from '../storage/repos/aliases.ts';
 import type { CommitListener, EventDraft, PersistHook, PersistedEvent, Profile } from './types.ts';
-import { authEventIds, relationOf, rowToPersisted, safeCanonical, stateReader, stateView, type StateReader } from './building.ts';
+import { authEventIds, relationOf, rowToPersisted, safeCanonical, stateReader, stateView, StateContentCache, type StateReader } from './building.ts';
 
 export { rowToPersisted };
 
@@ -39,6 +39,7 @@ export class RoomService {
   private readonly deps: RoomServiceDeps;
   private readonly hooks: PersistHook[] = [];
   private readonly listeners: CommitListener[] = [];
+  private readonly stateContents = new StateContentCache();
   /** Where member events get display names and avatars; the accounts service sets this. */
   profileOf: (userId: string) => Profile = () => ({});
 
@@ -124,10 +125,7 @@ export class RoomService {
 
   /** Sends one event; returns the stored event (the earlier one for a repeated txn ID or unchanged state). */
   async send(roomId: string, draft: EventDraft): Promise<PersistedEvent> {
-    if (draft.txn) {
-      const previous = this.read((db) => eventsRepo.findByTxn(db, draft.sender, draft.txn!.deviceId, draft.txn!.txnId));
-      if (previous) return rowToPersisted(previous);
-    }
+    // A repeated transaction ID is found inside the write (which also covers two copies in one batch).
     const [event] = await this.sendBatch(roomId, [draft]);
     return event!;
   }
@@ -141,7 +139,7 @@ export class RoomService {
       if (!room) throw errors.notFound('Unknown room');
       const out: { event: PersistedEvent; fresh: boolean }[] = [];
       // One state cache per batch: persist() forgets entries it changes.
-      const state = stateReader(db, roomId);
+      const state = stateReader(db, roomId, this.stateContents);
       for (const draft of drafts) out.push(this.persist(db, room, state, draft, ts));
       return out;
     });
@@ -259,6 +257,7 @@ export class RoomService {
     }
     if (target && !target.redacted_by) {
       eventsRepo.markRedacted(db, target.event_id, JSON.stringify(redactEvent(JSON.parse(target.json), version)), eventId);
+      this.stateContents.evict(target.event_id);
       if (target.state_key !== null) state.forget(target.type, target.state_key);
     }
     roomsRepo.advanceRoom(db, room.room_id, pos, eventId, room.last_depth + 1);

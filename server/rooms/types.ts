@@ -23,6 +23,7 @@ export interface RoomStateView {
   readonly roomId: string;
   readonly version: RoomVersion;
   readonly creator: string;
+  /** Shared, cached objects: read them, never change them. */
   content(type: string, stateKey: string): JsonObject | undefined;
   joinedMembers(): string[];
   powerLevels(): PowerLevels;

@@ -37,6 +37,10 @@ export function getEvent(db: SqlReader, eventId: string): EventRow | undefined {
   return db.get<EventRow>(`SELECT * FROM events WHERE event_id = ?`, [eventId]);
 }
 
+export function getEventJson(db: SqlReader, eventId: string): string | undefined {
+  return db.get<{ json: string }>(`SELECT json FROM events WHERE event_id = ?`, [eventId])?.json;
+}
+
 export function getEventAt(db: SqlReader, pos: number): EventRow | undefined {
   return db.get<EventRow>(`SELECT * FROM events WHERE stream_pos = ?`, [pos]);
 }

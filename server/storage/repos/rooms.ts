@@ -76,6 +76,11 @@ export function currentStateEvents(db: SqlReader, roomId: string): EventRow[] {
   return db.all<EventRow>(`SELECT e.* FROM room_state s JOIN events e ON e.event_id = s.event_id WHERE s.room_id = ?`, [roomId]);
 }
 
+/** The event ID of one current state entry. */
+export function currentStateEventId(db: SqlReader, roomId: string, type: string, stateKey: string): string | undefined {
+  return db.get<{ event_id: string }>(`SELECT event_id FROM room_state WHERE room_id = ? AND type = ? AND state_key = ?`, [roomId, type, stateKey])?.event_id;
+}
+
 /** Content JSON of one current state event (already redacted if it was redacted). */
 export function currentStateJson(db: SqlReader, roomId: string, type: string, stateKey: string): string | undefined {
   return db.get<{ json: string }>(
