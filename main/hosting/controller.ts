@@ -26,6 +26,8 @@ export interface HostControllerOptions {
   logLevel?: string;
   /** Lists what phones type; defaults to the machine's LAN addresses (lan.ts). */
   listPhoneUrls?: (port: number, bind: DesktopSettings['bind']) => string[];
+  /** The address a bind choice listens on; defaults to lan.ts (0.0.0.0 or 127.0.0.1). */
+  bindAddress?: (bind: DesktopSettings['bind']) => string;
 }
 
 export class HostController {
@@ -41,7 +43,7 @@ export class HostController {
   }
 
   hostConfig(s: DesktopSettings = this.settings()): HostConfig {
-    return { port: s.port, bind: bindAddress(s.bind), serverName: s.serverName, dataDir: s.dataDir, logLevel: this.o.logLevel ?? 'info', webRoot: this.o.webRoot ?? null };
+    return { port: s.port, bind: (this.o.bindAddress ?? bindAddress)(s.bind), serverName: s.serverName, dataDir: s.dataDir, logLevel: this.o.logLevel ?? 'info', webRoot: this.o.webRoot ?? null };
   }
 
   view(): HostingView {

@@ -40,15 +40,17 @@ export interface DesktopHarness {
 }
 
 /** Settings start with hosting off, bound to this PC only, on a free port, server name host.test. */
-export async function desktopHarness(options: { listPhoneUrls?: (port: number) => string[] } = {}): Promise<DesktopHarness> {
+export async function desktopHarness(
+  options: { bind?: 'lan' | 'local'; listPhoneUrls?: (port: number) => string[]; bindAddress?: (bind: 'lan' | 'local') => string } = {},
+): Promise<DesktopHarness> {
   const userData = tempDataDir('meowtrix-userdata-');
   const dataDir = path.join(userData, 'server-data');
   const port = await freePort();
   const settings = new SettingsStore(userData);
-  settings.update({ port, bind: 'local', serverName: 'host.test', dataDir });
+  settings.update({ port, bind: options.bind ?? 'local', serverName: 'host.test', dataDir });
   const supervisor = new HostingSupervisor({ launcher: forkLauncher, entry: HOST_ENTRY_SOURCE, initialBackoffMs: 100 });
   const autostartCalls: boolean[] = [];
-  const host = new HostController({ settings, supervisor, admins: new HostAdminStore(userData), applyAutostart: (on) => autostartCalls.push(on), logLevel: 'warn', listPhoneUrls: options.listPhoneUrls });
+  const host = new HostController({ settings, supervisor, admins: new HostAdminStore(userData), applyAutostart: (on) => autostartCalls.push(on), logLevel: 'warn', listPhoneUrls: options.listPhoneUrls, bindAddress: options.bindAddress });
   const backupTarget = { file: null as string | null };
   const handlers = createIpcHandlers({
     appInfo: () => ({ name: 'Meowtrix', version: 'test', platform: process.platform, electronVersion: 'none' }),
