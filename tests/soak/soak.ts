@@ -17,6 +17,8 @@ const DEVICES_PER_USER = 5;
 interface Probe {
   rssMb: number;
   heapUsedMb: number;
+  /** Buffers and ArrayBuffers, incl. sql.js's WebAssembly memory, which never shrinks. */
+  externalMb: number;
   fds: number;
   resources: Record<string, number>;
 }
@@ -35,7 +37,7 @@ if (process.argv[2] === '--server') {
     const resources: Record<string, number> = {};
     for (const r of process.getActiveResourcesInfo()) resources[r] = (resources[r] ?? 0) + 1;
     const mem = process.memoryUsage();
-    const probe: Probe = { rssMb: mem.rss / 2 ** 20, heapUsedMb: mem.heapUsed / 2 ** 20, fds: fs.readdirSync('/proc/self/fd').length, resources };
+    const probe: Probe = { rssMb: mem.rss / 2 ** 20, heapUsedMb: mem.heapUsed / 2 ** 20, externalMb: mem.external / 2 ** 20, fds: fs.readdirSync('/proc/self/fd').length, resources };
     process.send!({ probe });
   });
 } else {
@@ -182,8 +184,8 @@ async function soak(): Promise<void> {
     deliveriesExpected: expected,
     lost,
     duplicated,
-    memoryBefore: { rssMb: +baseline.rssMb.toFixed(1), heapUsedMb: +baseline.heapUsedMb.toFixed(1) },
-    memoryAfter: { rssMb: +after.rssMb.toFixed(1), heapUsedMb: +after.heapUsedMb.toFixed(1) },
+    memoryBefore: { rssMb: +baseline.rssMb.toFixed(1), heapUsedMb: +baseline.heapUsedMb.toFixed(1), externalMb: +baseline.externalMb.toFixed(1) },
+    memoryAfter: { rssMb: +after.rssMb.toFixed(1), heapUsedMb: +after.heapUsedMb.toFixed(1), externalMb: +after.externalMb.toFixed(1) },
     fds: { before: baseline.fds, after: after.fds },
     activeResources: { before: baseline.resources, after: after.resources },
   };
