@@ -58,6 +58,7 @@ export type BackupResult = { ok: true; file: string; bytes: number } | { ok: fal
 /** Every invoke channel, its arguments and its result. Adding a channel starts here. */
 export interface IpcInvokeMap {
   'app:get-info': { args: []; result: AppInfo };
+  'app:set-unread': { args: [count: number]; result: void };
   'settings:get': { args: []; result: DesktopSettings };
   'settings:set': { args: [patch: SettingsPatch]; result: SettingsResult };
   'hosting:get': { args: []; result: HostingView };
@@ -78,6 +79,8 @@ export interface IpcEventMap {
 /** What the preload puts on `window.meowtrix`. Absent when the renderer runs in a plain browser. */
 export interface MeowtrixDesktopApi {
   getAppInfo(): Promise<AppInfo>;
+  /** Tells the tray and launcher how many messages are unread (0 clears the badge). */
+  setUnreadCount(count: number): Promise<void>;
   getSettings(): Promise<DesktopSettings>;
   setSettings(patch: SettingsPatch): Promise<SettingsResult>;
   getHosting(): Promise<HostingView>;

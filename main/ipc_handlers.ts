@@ -6,6 +6,8 @@ import { SettingsError } from './settings/settings.ts';
 
 export interface IpcDeps {
   appInfo(): AppInfo;
+  /** Unread messages across rooms: the tray icon's dot and the launcher badge. */
+  setUnread?(count: number): void;
   host: HostController;
   /** Asks where to save a backup (a save dialog in the app); null when cancelled. */
   chooseBackupFile(): Promise<string | null>;
@@ -30,6 +32,12 @@ export function createIpcHandlers(deps: IpcDeps): IpcHandlers {
     async 'app:get-info'(args) {
       expectArgs('app:get-info', args, 0);
       return deps.appInfo();
+    },
+    async 'app:set-unread'(args) {
+      expectArgs('app:set-unread', args, 1);
+      const count = args[0];
+      if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0) throw new IpcPayloadError('app:set-unread: expected a count');
+      deps.setUnread?.(count);
     },
     async 'settings:get'(args) {
       expectArgs('settings:get', args, 0);

@@ -20,6 +20,8 @@ import { createLogger } from '../server/log.ts';
 
 app.enableSandbox();
 app.setName('Meowtrix');
+// A separate profile (settings, host admin) for tests and side-by-side instances.
+if (process.env.MEOWTRIX_USER_DATA) app.setPath('userData', path.resolve(process.env.MEOWTRIX_USER_DATA));
 
 if (!app.requestSingleInstanceLock()) {
   // Another instance owns the window and the homeserver: it focuses itself; we leave.
@@ -32,8 +34,7 @@ if (!app.requestSingleInstanceLock()) {
   const supervisor = new HostingSupervisor({
     launcher: utilityLauncher,
     entry: HOST_ENTRY,
-    // In the data dir chosen at launch (a data-dir change moves the log at the next app start).
-    log: new RotatingLog(path.join(settings.get().dataDir, 'server.log')),
+    openLog: (config) => new RotatingLog(path.join(config.dataDir, 'server.log')),
   });
   // Packaged: the app itself; unpackaged: electron plus the app folder.
   const launchCommand = app.isPackaged ? [process.execPath] : [process.execPath, app.getAppPath()];
@@ -102,6 +103,10 @@ if (!app.requestSingleInstanceLock()) {
       callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] } });
     });
     const handlers = createIpcHandlers({
+      setUnread: (count) => {
+        tray?.setUnread(count > 0);
+        app.setBadgeCount(count);
+      },
       appInfo: () => ({ name: app.getName(), version: app.getVersion(), platform: process.platform, electronVersion: process.versions.electron ?? 'unknown' }),
       host,
       chooseBackupFile: async () => {

@@ -9,6 +9,7 @@ function invoke<C extends IpcChannel>(channel: C, ...args: IpcInvokeMap[C]['args
 
 const api: MeowtrixDesktopApi = {
   getAppInfo: () => invoke('app:get-info'),
+  setUnreadCount: (count) => invoke('app:set-unread', count),
   getSettings: () => invoke('settings:get'),
   setSettings: (patch) => invoke('settings:set', patch),
   getHosting: () => invoke('hosting:get'),

@@ -37,6 +37,8 @@ export interface SupervisorOptions {
   launcher: ProcessLauncher;
   entry: string;
   log?: RotatingLog;
+  /** Or: the log for a config (e.g. server.log in its data dir), opened at each start(). */
+  openLog?: (config: HostConfig) => RotatingLog;
   /** First restart delay; doubles per crash up to maxBackoffMs, reset after a healthy minute. */
   initialBackoffMs?: number;
   maxBackoffMs?: number;
@@ -55,7 +57,8 @@ interface Ready {
 }
 
 export class HostingSupervisor extends EventEmitter<{ status: [HostingStatus] }> {
-  private readonly opts: Required<Omit<SupervisorOptions, 'log'>> & { log?: RotatingLog };
+  private readonly opts: Required<Omit<SupervisorOptions, 'log' | 'openLog'>> & Pick<SupervisorOptions, 'log' | 'openLog'>;
+  private log: RotatingLog | undefined;
   private child: HostedChild | null = null;
   private config: HostConfig | null = null;
   private wanted = false;
@@ -90,6 +93,7 @@ export class HostingSupervisor extends EventEmitter<{ status: [HostingStatus] }>
     if (this.wanted && this.child && sameConfig(this.config, config) && this.current.state === 'running') return this.status;
     await this.stop();
     this.config = config;
+    this.log = this.opts.log ?? this.opts.openLog?.(config);
     this.wanted = true;
     this.backoffMs = this.opts.initialBackoffMs;
     this.update({ restarts: 0, lastError: null, failure: null });
@@ -126,9 +130,9 @@ export class HostingSupervisor extends EventEmitter<{ status: [HostingStatus] }>
     this.update({ pid: child.pid ?? null });
     for (const stream of [child.stdout, child.stderr]) {
       stream?.setEncoding('utf8');
-      stream?.on('data', (chunk: string) => this.opts.log?.write(chunk));
+      stream?.on('data', (chunk: string) => this.log?.write(chunk));
     }
-    this.opts.log?.write(`${new Date(this.opts.now()).toISOString()} SUPERVISOR starting homeserver (pid ${child.pid ?? '?'})\n`);
+    this.log?.write(`${new Date(this.opts.now()).toISOString()} SUPERVISOR starting homeserver (pid ${child.pid ?? '?'})\n`);
 
     let resolveExited!: () => void;
     this.exited = new Promise((resolve) => (resolveExited = resolve));
@@ -165,7 +169,7 @@ export class HostingSupervisor extends EventEmitter<{ status: [HostingStatus] }>
         this.child = null;
         this.stopHealth();
         resolveExited();
-        this.opts.log?.write(`${new Date(this.opts.now()).toISOString()} SUPERVISOR homeserver exited (code ${code})\n`);
+        this.log?.write(`${new Date(this.opts.now()).toISOString()} SUPERVISOR homeserver exited (code ${code})\n`);
         if (this.wanted) {
           const ranFor = this.current.startedAt === null ? 0 : this.opts.now() - this.current.startedAt;
           if (ranFor > 60_000) this.backoffMs = this.opts.initialBackoffMs;

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { SettingsStore } from '../../main/settings/store.ts';
 import { HostingSupervisor } from '../../main/hosting/supervisor.ts';
 import { forkLauncher } from '../../main/hosting/fork_launcher.ts';
+import { RotatingLog } from '../../main/hosting/log_file.ts';
 import { HostAdminStore } from '../../main/hosting/host_admin.ts';
 import { HostController } from '../../main/hosting/controller.ts';
 import { createIpcHandlers, type IpcHandlers } from '../../main/ipc_handlers.ts';
@@ -48,7 +49,12 @@ export async function desktopHarness(
   const port = await freePort();
   const settings = new SettingsStore(userData);
   settings.update({ port, bind: options.bind ?? 'local', serverName: 'host.test', dataDir });
-  const supervisor = new HostingSupervisor({ launcher: forkLauncher, entry: HOST_ENTRY_SOURCE, initialBackoffMs: 100 });
+  const supervisor = new HostingSupervisor({
+    launcher: forkLauncher,
+    entry: HOST_ENTRY_SOURCE,
+    initialBackoffMs: 100,
+    openLog: (config) => new RotatingLog(path.join(config.dataDir, 'server.log')),
+  });
   const autostartCalls: boolean[] = [];
   const host = new HostController({ settings, supervisor, admins: new HostAdminStore(userData), applyAutostart: (on) => autostartCalls.push(on), logLevel: 'warn', listPhoneUrls: options.listPhoneUrls, bindAddress: options.bindAddress });
   const backupTarget = { file: null as string | null };

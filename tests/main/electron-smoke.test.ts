@@ -1,10 +1,12 @@
-// The desktop app launched for real: window shows the renderer, the preload bridge answers, and the
-// page has no Node. Needs the Electron runtime binary; skipped with the reason when it is absent.
-import { describe, expect, it } from 'vitest';
+// The desktop app launched for real: window shows the renderer, the preload bridge answers, the page
+// has no Node, "Host server" starts a homeserver in a utility process whose /health answers, and
+// quitting stops it. Needs the Electron runtime binary; skipped with the reason when it is absent.
+import { afterAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
 import { _electron } from 'playwright-core';
-import { ROOT } from '../helpers/server.ts';
+import { ROOT, tempDataDir } from '../helpers/server.ts';
+import { freePort } from '../helpers/host.ts';
 
 /** The Electron binary: $MEOWTRIX_ELECTRON, or the one `npm install` fetched. Never downloads. */
 function electronBinary(): string | null {
@@ -16,10 +18,12 @@ function electronBinary(): string | null {
   return fs.existsSync(bin) ? bin : null;
 }
 
-const BUILT = ['dist/main/main.js', 'dist/main/preload.cjs', 'dist/renderer/index.html'].map((p) => path.join(ROOT, p));
+const BUILT = ['dist/main/main.js', 'dist/main/preload.cjs', 'dist/server/host_entry.js', 'dist/renderer/index.html'].map((p) => path.join(ROOT, p));
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
 
 describe('Electron app', () => {
-  it('opens a sandboxed window showing the renderer, with the typed bridge', async (ctx) => {
+  it('opens a sandboxed window with the typed bridge, hosts a server, and stops it on quit', async (ctx) => {
     const bin = electronBinary();
     if (!bin) {
       console.log('Electron smoke test skipped: Electron runtime not installed');
@@ -29,10 +33,13 @@ describe('Electron app', () => {
     const missing = BUILT.filter((f) => !fs.existsSync(f));
     if (missing.length) throw new Error(`build first (npm run build): missing ${missing.join(', ')}`);
 
-    const app = await _electron.launch({ executablePath: bin, args: [ROOT, '--no-sandbox'], cwd: ROOT });
+    const userData = tempDataDir('meowtrix-electron-');
+    dirs.push(userData);
+    const app = await _electron.launch({ executablePath: bin, args: [ROOT, '--no-sandbox'], cwd: ROOT, env: { ...process.env, MEOWTRIX_USER_DATA: userData } });
+    let closed = false;
     try {
       const page = await app.firstWindow();
-      await expect.poll(() => page.getByRole('heading', { name: 'Meowtrix' }).isVisible(), { timeout: 15_000 }).toBe(true);
+      await expect.poll(() => page.getByRole('heading', { name: 'Meowtrix' }).first().isVisible(), { timeout: 15_000 }).toBe(true);
       const info = await page.evaluate(() => (window as any).meowtrix.getAppInfo());
       expect(info.name).toBe('Meowtrix');
       expect(typeof info.electronVersion).toBe('string');
@@ -45,8 +52,23 @@ describe('Electron app', () => {
         return { sandboxed: prefs.sandbox, isolated: prefs.contextIsolation };
       });
       expect(prefs).toEqual({ sandboxed: true, isolated: true });
-    } finally {
+      // Payloads are validated in main.
+      expect(await page.evaluate(() => (window as any).meowtrix.setSettings({ port: 'x' }))).toMatchObject({ ok: false, field: 'port' });
+
+      const port = await freePort();
+      const dataDir = path.join(userData, 'server');
+      expect(await page.evaluate((patch) => (window as any).meowtrix.setSettings(patch), { port, bind: 'local', serverName: 'smoke.test', dataDir })).toMatchObject({ ok: true });
+      const view = await page.evaluate(() => (window as any).meowtrix.setHosting(true));
+      expect(view.status.state).toBe('running');
+      const health = await fetch(`http://127.0.0.1:${port}/health`);
+      expect(await health.text()).toBe('OK');
+
       await app.close();
+      closed = true;
+      await expect(fetch(`http://127.0.0.1:${port}/health`)).rejects.toThrow();
+      expect(fs.readFileSync(path.join(dataDir, 'server.log'), 'utf8')).toMatch(/homeserver stopped/);
+    } finally {
+      if (!closed) await app.close();
     }
-  });
+  }, 90_000);
 });

@@ -22,6 +22,9 @@ describe('IPC handlers', () => {
     await expect(h.handlers['hosting:set'](['true'])).rejects.toBeInstanceOf(IpcPayloadError);
     await expect(h.handlers['hosting:set']([])).rejects.toBeInstanceOf(IpcPayloadError);
     await expect(h.handlers['settings:set']([])).rejects.toBeInstanceOf(IpcPayloadError);
+    await expect(h.handlers['app:set-unread']([-1])).rejects.toBeInstanceOf(IpcPayloadError);
+    await expect(h.handlers['app:set-unread']([1.5])).rejects.toBeInstanceOf(IpcPayloadError);
+    await expect(h.handlers['app:set-unread']([{}])).rejects.toBeInstanceOf(IpcPayloadError);
     expect(h.supervisor.status.state).toBe('stopped');
   });
 

@@ -29,6 +29,7 @@ async function installDesktopBridge(p: Page, harness: DesktopHarness): Promise<v
     (window as any).__meowtrixHostingChanged = (view: unknown) => listeners.forEach((l) => l(view));
     (window as any).meowtrix = {
       getAppInfo: () => invoke('app:get-info', []),
+      setUnreadCount: (count: unknown) => invoke('app:set-unread', [count]),
       getSettings: () => invoke('settings:get', []),
       setSettings: (patch: unknown) => invoke('settings:set', [patch]),
       getHosting: () => invoke('hosting:get', []),

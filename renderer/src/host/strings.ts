@@ -38,6 +38,7 @@ const en = {
   'phones.step3': 'Log in with the name only, for example anna, not @anna:{server}.',
   'phones.qr': 'QR code for {url}',
   'phones.qrHint': 'Or scan it with the phone\'s camera to open the web version.',
+  'phones.firewall': 'Phone cannot connect? The PC\'s firewall may block port {port}. Open it with the command for your firewall:',
 
   'accounts.title': 'Accounts',
   'accounts.loading': 'Loading accounts…',
@@ -132,6 +133,7 @@ const zhCN: Record<HostMessageKey, string> = {
   'phones.step3': '只用名字登录，例如 anna，而不是 @anna:{server}。',
   'phones.qr': '{url} 的二维码',
   'phones.qrHint': '也可以用手机相机扫描，打开网页版。',
+  'phones.firewall': '手机连不上？电脑的防火墙可能挡住了端口 {port}。用适合你的防火墙的命令打开它：',
 
   'accounts.title': '账户',
   'accounts.loading': '正在加载账户…',
