@@ -12,6 +12,8 @@ import {
   Visibility,
   RoomMemberEvent,
   RoomEvent,
+  RoomStateEvent,
+  UserEvent,
   SyncState,
   type MatrixClient,
   type MatrixEvent,
@@ -39,6 +41,21 @@ export interface RoomSummary {
   highlight: number;
   /** For invites: who invited me. */
   inviter: string | null;
+  /** The room's picture, or for a DM the other person's. */
+  avatarMxc: string | null;
+}
+
+export interface MemberSummary {
+  userId: string;
+  name: string;
+  avatarMxc: string | null;
+  membership: string;
+  powerLevel: number;
+}
+
+/** What the UI calls a power level, as Element and FluffyChat do. */
+export function powerRole(level: number): 'admin' | 'moderator' | 'member' {
+  return level >= 100 ? 'admin' : level >= 50 ? 'moderator' : 'member';
 }
 
 export type ConnectionState = 'starting' | 'ready' | 'reconnecting' | 'failed';
@@ -50,6 +67,10 @@ export class ChatSession {
   readonly userId: string;
   readonly media: MediaLoader;
   connection = $state<ConnectionState>('starting');
+  /** My display name and avatar. */
+  profile = $state<{ displayName: string; avatarMxc: string | null }>({ displayName: '', avatarMxc: null });
+  /** Bumped whenever room state (name, topic, avatar, members, power) changes: settings views re-read. */
+  stateVersion = $state(0);
   /** False when this browser could not start encryption (then encrypted rooms cannot be read). */
   encryptionAvailable = $state(true);
   rooms = $state.raw<RoomSummary[]>([]);
@@ -111,6 +132,12 @@ export class ChatSession {
     this.client.on(RoomMemberEvent.Typing, (_ev, member) => {
       if (member.roomId === this.selectedRoomId) this.#recomputeTyping();
     });
+    this.client.on(RoomStateEvent.Events, (ev) => {
+      this.stateVersion++;
+      roomChanged(this.client.getRoom(ev.getRoomId()) ?? undefined);
+    });
+    this.client.on(UserEvent.DisplayName, (_ev, user) => user.userId === this.userId && this.#refreshProfile());
+    this.client.on(UserEvent.AvatarUrl, (_ev, user) => user.userId === this.userId && this.#refreshProfile());
     this.client.on(ClientEvent.Room, () => this.#markRooms());
     this.client.on(ClientEvent.DeleteRoom, () => this.#markRooms());
     this.client.on(ClientEvent.AccountData, () => this.#markRooms());
@@ -118,6 +145,7 @@ export class ChatSession {
 
   async start(): Promise<void> {
     this.encryptionAvailable = await startCrypto(this.client);
+    this.#refreshProfile();
     await this.client.startClient({ initialSyncLimit: 30, lazyLoadMembers: true });
   }
 
@@ -135,6 +163,91 @@ export class ChatSession {
 
   get unreadTotal(): number {
     return this.rooms.reduce((sum, r) => sum + r.unread, 0) + this.invites.length;
+  }
+
+  /** A member's picture in a room (their room-specific avatar, else none). */
+  memberAvatar(roomId: string, userId: string): string | null {
+    if (userId === this.userId && this.profile.avatarMxc) return this.profile.avatarMxc;
+    return this.client.getRoom(roomId)?.getMember(userId)?.getMxcAvatarUrl() ?? null;
+  }
+
+  #refreshProfile(): void {
+    this.client.getProfileInfo(this.userId).then(
+      (p) => (this.profile = { displayName: p.displayname ?? '', avatarMxc: p.avatar_url ?? null }),
+      () => {}, // no profile yet: the user ID is shown
+    );
+  }
+
+  async setDisplayName(name: string): Promise<void> {
+    await this.client.setDisplayName(name.trim());
+    this.profile = { ...this.profile, displayName: name.trim() };
+  }
+
+  async setAvatar(file: File): Promise<void> {
+    const mxc = await this.#upload(file);
+    await this.client.setAvatarUrl(mxc);
+    this.profile = { ...this.profile, avatarMxc: mxc };
+  }
+
+  async #upload(file: File): Promise<string> {
+    const { content_uri } = await this.client.uploadContent(file, { name: file.name, type: file.type });
+    return content_uri;
+  }
+
+  // ——— room settings and people ———
+
+  async setRoomName(roomId: string, name: string): Promise<void> {
+    await this.client.setRoomName(roomId, name.trim());
+  }
+
+  async setRoomTopic(roomId: string, topic: string): Promise<void> {
+    await this.client.setRoomTopic(roomId, topic.trim());
+  }
+
+  async setRoomAvatar(roomId: string, file: File): Promise<void> {
+    const url = await this.#upload(file);
+    await this.client.sendStateEvent(roomId, EventType.RoomAvatar, { url } as never, '');
+  }
+
+  roomTopic(roomId: string): string {
+    const content = this.client.getRoom(roomId)?.currentState.getStateEvents(EventType.RoomTopic, '')?.getContent();
+    return typeof content?.topic === 'string' ? content.topic : '';
+  }
+
+  /** True when my power level allows sending this state event type in the room. */
+  canChange(roomId: string, eventType: string): boolean {
+    return this.client.getRoom(roomId)?.currentState.maySendStateEvent(eventType, this.userId) ?? false;
+  }
+
+  canInvite(roomId: string): boolean {
+    return this.client.getRoom(roomId)?.canInvite(this.userId) ?? false;
+  }
+
+  /** Invites people (localparts or full user IDs) into a room; returns those the server refused, with why. */
+  async invite(roomId: string, people: string[]): Promise<{ userId: string; error: string }[]> {
+    const server = this.userId.slice(this.userId.indexOf(':') + 1);
+    const refused: { userId: string; error: string }[] = [];
+    for (const person of people) {
+      const userId = person.startsWith('@') ? person : `@${person}:${server}`;
+      try {
+        await this.client.invite(roomId, userId);
+      } catch (err) {
+        refused.push({ userId, error: err instanceof Error ? err.message : String(err) });
+      }
+    }
+    return refused;
+  }
+
+  /** Joined and invited members, highest power first (members are lazy-loaded, so fetched on demand). */
+  async members(roomId: string): Promise<MemberSummary[]> {
+    const room = this.client.getRoom(roomId);
+    if (!room) return [];
+    await room.loadMembersIfNeeded();
+    return room
+      .getMembers()
+      .filter((m) => m.membership === KnownMembership.Join || m.membership === KnownMembership.Invite)
+      .map((m) => ({ userId: m.userId, name: m.name, avatarMxc: m.getMxcAvatarUrl() ?? null, membership: m.membership ?? '', powerLevel: m.powerLevel }))
+      .sort((a, b) => b.powerLevel - a.powerLevel || a.name.localeCompare(b.name));
   }
 
   displayName(roomId: string, userId: string): string {
@@ -439,6 +552,7 @@ export class ChatSession {
       unread: room.getUnreadNotificationCount(NotificationCountType.Total),
       highlight: room.getUnreadNotificationCount(NotificationCountType.Highlight),
       inviter: room.getMyMembership() === KnownMembership.Invite ? (inviteEvent?.getSender() ?? null) : null,
+      avatarMxc: room.getMxcAvatarUrl() ?? room.getAvatarFallbackMember()?.getMxcAvatarUrl() ?? null,
     };
   }
 

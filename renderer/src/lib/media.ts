@@ -27,6 +27,13 @@ export class MediaLoader {
     return this.#load(this.#client.mxcUrlToHttp(mxc, width, height, 'scale', false, true, auth));
   }
 
+  /** A square avatar thumbnail, cropped, at twice the drawn size for sharp screens. */
+  async avatar(mxc: string, size: number): Promise<string> {
+    const auth = await this.useAuthenticatedMedia();
+    const px = Math.min(Math.max(size * 2, 32), 256);
+    return this.#load(this.#client.mxcUrlToHttp(mxc, px, px, 'crop', false, true, auth));
+  }
+
   async full(mxc: string): Promise<string> {
     const auth = await this.useAuthenticatedMedia();
     return this.#load(this.#client.mxcUrlToHttp(mxc, undefined, undefined, undefined, false, true, auth));
