@@ -44,7 +44,11 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     let matrix: MatrixError;
     if (err instanceof MatrixError) matrix = err;
     else if (err instanceof StorageError) matrix = errors.unknown('storage write failed'); // already logged by storage
-    else if (isHttpError(err) && err.status === 413) matrix = errors.tooLarge();
+    else if (isDiskFull(err)) {
+      // Not a bug but the host's disk: say so, and keep the log to one line.
+      log.warn(`${req.method} ${req.path} failed: disk full (${err.code})`);
+      matrix = errors.unknown('The server is out of disk space; try again later');
+    } else if (isHttpError(err) && err.status === 413) matrix = errors.tooLarge();
     else if (isHttpError(err) && err.status >= 400 && err.status < 500) {
       matrix = new MatrixError(err.status, 'M_UNKNOWN', err.expose && err.message ? err.message : 'Bad request');
     } else {
@@ -67,4 +71,9 @@ interface HttpError {
 
 function isHttpError(err: unknown): err is HttpError {
   return typeof err === 'object' && err !== null && typeof (err as HttpError).status === 'number';
+}
+
+function isDiskFull(err: unknown): err is NodeJS.ErrnoException {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
 }
