@@ -53,6 +53,14 @@ export interface MatrixSession {
 
 export type CreateAdminResult = { ok: true; session: MatrixSession } | { ok: false; error: string };
 
+export interface HostingStats {
+  /** Accounts on the server (null when it is not running). */
+  users: number | null;
+  databaseBytes: number;
+  mediaBytes: number;
+  lastSnapshotAt: number | null;
+}
+
 export type BackupResult = { ok: true; file: string; bytes: number } | { ok: false; error: string } | { ok: false; cancelled: true };
 
 /** Every invoke channel, its arguments and its result. Adding a channel starts here. */
@@ -67,6 +75,7 @@ export interface IpcInvokeMap {
   /** The host panel's admin session (only while hosting runs); never stored by the page. */
   'hosting:admin-session': { args: []; result: MatrixSession | null };
   'hosting:backup': { args: []; result: BackupResult };
+  'hosting:stats': { args: []; result: HostingStats };
 }
 
 export type IpcChannel = keyof IpcInvokeMap;
@@ -88,6 +97,7 @@ export interface MeowtrixDesktopApi {
   createHostAdmin(username: string, password: string): Promise<CreateAdminResult>;
   getHostAdminSession(): Promise<MatrixSession | null>;
   backupNow(): Promise<BackupResult>;
+  getHostingStats(): Promise<HostingStats>;
   /** Live hosting status; returns the unsubscribe function. */
   onHostingChanged(listener: (view: HostingView) => void): () => void;
 }

@@ -80,6 +80,10 @@ export function createIpcHandlers(deps: IpcDeps): IpcHandlers {
       expectArgs('hosting:admin-session', args, 0);
       return host.adminSession();
     },
+    async 'hosting:stats'(args) {
+      expectArgs('hosting:stats', args, 0);
+      return host.stats();
+    },
     async 'hosting:backup'(args): Promise<BackupResult> {
       expectArgs('hosting:backup', args, 0);
       const file = await deps.chooseBackupFile();

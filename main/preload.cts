@@ -17,6 +17,7 @@ const api: MeowtrixDesktopApi = {
   createHostAdmin: (username, password) => invoke('hosting:create-admin', username, password),
   getHostAdminSession: () => invoke('hosting:admin-session'),
   backupNow: () => invoke('hosting:backup'),
+  getHostingStats: () => invoke('hosting:stats'),
   onHostingChanged: (listener) => {
     // The page gets the payload only, never the event (which carries the sender).
     const wrapped = (_event: IpcRendererEvent, view: HostingView) => listener(view);

@@ -6,6 +6,8 @@ import { callAdminSocket } from '../../server/http/admin_socket.ts';
 import type { SettingsStore } from '../settings/store.ts';
 import type { DesktopSettings } from '../settings/settings.ts';
 import { bindAddress, phoneUrls } from '../lan.ts';
+import { storageStats } from './storage_stats.ts';
+import type { HostingStats } from '../ipc-contract.ts';
 
 export interface HostingView {
   status: HostingStatus;
@@ -95,6 +97,14 @@ export class HostController {
     if (status.state !== 'running' || !status.url || !admin) return null;
     if (!(await tokenValid(status.url, admin.accessToken))) return null;
     return { baseUrl: status.url, userId: admin.userId, accessToken: admin.accessToken, deviceId: admin.deviceId };
+  }
+
+  /** Accounts (from the running server) and disk use of the data dir. */
+  async stats(): Promise<HostingStats> {
+    const running = this.o.supervisor.status.state === 'running';
+    const reply = running ? await callAdminSocket(this.settings().dataDir, 'user.list', {}).catch(() => null) : null;
+    const users = reply?.ok ? ((reply.result as { users?: unknown[] }).users?.length ?? 0) : null;
+    return { users, ...(await storageStats(this.settings().dataDir)) };
   }
 
   /** Once the running server has accounts, the server name is fixed (user IDs carry it). */

@@ -72,6 +72,11 @@ describe('IPC handlers', () => {
     // Accounts exist now: the server name is fixed.
     expect(await h.handlers['settings:set']([{ serverName: 'renamed' }])).toMatchObject({ ok: false, field: 'serverName' });
 
+    const stats = await h.handlers['hosting:stats']([]);
+    expect(stats.users).toBe(1);
+    expect(stats.databaseBytes).toBeGreaterThan(0);
+    expect(stats.mediaBytes).toBe(0);
+
     // Backup now: to the file the (test's) dialog chose; cancelled when none chosen.
     expect(await h.handlers['hosting:backup']([])).toEqual({ ok: false, cancelled: true });
     h.backupTarget.file = path.join(h.userData, 'backup.mxbak');

@@ -37,6 +37,7 @@ async function installDesktopBridge(p: Page, harness: DesktopHarness): Promise<v
       createHostAdmin: (u: unknown, pw: unknown) => invoke('hosting:create-admin', [u, pw]),
       getHostAdminSession: () => invoke('hosting:admin-session', []),
       backupNow: () => invoke('hosting:backup', []),
+      getHostingStats: () => invoke('hosting:stats', []),
       onHostingChanged: (l: (view: unknown) => void) => {
         listeners.add(l);
         return () => listeners.delete(l);
@@ -86,6 +87,9 @@ describe('host panel', () => {
     await page.getByRole('button', { name: 'Host server' }).click();
     const dialog = page.getByRole('dialog', { name: 'Host server' });
     await eventually(() => dialog.locator('.state').getAttribute('data-state')).toBe('running');
+    // Status: accounts and disk use of the data dir.
+    await eventually(() => dialog.getByText('1 accounts').isVisible()).toBe(true);
+    await eventually(() => dialog.getByText(/^Storage: database \d+ KiB/).isVisible()).toBe(true);
     const shown = (await dialog.getByTestId('phone-url').first().textContent())!.trim();
     expect(shown).toBe(h.supervisor.status.url);
     const pixels = await dialog.getByLabel(`QR code for ${shown}`).evaluate((canvas: HTMLCanvasElement) => {
