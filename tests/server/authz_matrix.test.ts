@@ -199,6 +199,33 @@ describe('authorization matrix', () => {
     expect((await alice.ok('GET', `/user/${enc(alice.userId)}/account_data/org.example.secret`)).secret).toBe(CANARY);
   });
 
+  test("another user cannot read, change or delete a user's key backup", async () => {
+    const created = await alice.ok('POST', '/room_keys/version', { algorithm: 'm.megolm_backup.v1.curve25519-aes-sha2', auth_data: { public_key: CANARY, signatures: {} } });
+    const v = created.version as string;
+    const session = { first_message_index: 0, forwarded_count: 0, is_verified: true, session_data: { ciphertext: CANARY, ephemeral: 'e', mac: 'm' } };
+    await alice.ok('PUT', `/room_keys/keys/${r()}/s1?version=${v}`, session);
+    const failures: string[] = [];
+    const calls: Call[] = [
+      { method: 'GET', path: '/room_keys/version' },
+      { method: 'GET', path: `/room_keys/version/${v}` },
+      { method: 'GET', path: `/room_keys/keys?version=${v}` },
+      { method: 'GET', path: `/room_keys/keys/${r()}/s1?version=${v}` },
+      { method: 'PUT', path: `/room_keys/keys/${r()}/s1?version=${v}`, body: session },
+      { method: 'PUT', path: `/room_keys/version/${v}`, body: { algorithm: 'm.megolm_backup.v1.curve25519-aes-sha2', auth_data: {}, version: v } },
+      { method: 'DELETE', path: `/room_keys/keys?version=${v}` },
+      { method: 'DELETE', path: `/room_keys/version/${v}` },
+    ];
+    for (const call of calls) {
+      const res = await mem.call(call.method, call.path, call.body);
+      // mem has no backup of its own: every version is unknown to it.
+      if (res.status !== 404 && res.status !== 403) failures.push(`${call.method} ${call.path} → ${res.status} ${JSON.stringify(res.body).slice(0, 150)}`);
+      if (leaks(res.body)) failures.push(`${call.method} ${call.path} leaked the canary`);
+    }
+    expect(failures).toEqual([]);
+    const mine = await alice.ok('GET', `/room_keys/keys?version=${v}`);
+    expect(JSON.stringify(mine)).toContain(CANARY);
+  });
+
   test('a deactivated user: every token is dead and login is refused', async () => {
     const calls = [...roomReads(), ...roomWrites(), { method: 'GET', path: '/sync' }, { method: 'GET', path: '/account/whoami' }];
     const failures: string[] = [];
