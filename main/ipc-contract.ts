@@ -61,6 +61,8 @@ export interface HostingStats {
   lastSnapshotAt: number | null;
 }
 
+export type RestoreResult = { ok: true; file: string } | { ok: false; error: string } | { ok: false; cancelled: true };
+
 export type BackupResult = { ok: true; file: string; bytes: number } | { ok: false; error: string } | { ok: false; cancelled: true };
 
 /** Every invoke channel, its arguments and its result. Adding a channel starts here. */
@@ -76,6 +78,8 @@ export interface IpcInvokeMap {
   'hosting:admin-session': { args: []; result: MatrixSession | null };
   'hosting:backup': { args: []; result: BackupResult };
   'hosting:stats': { args: []; result: HostingStats };
+  /** Replaces the data dir with a backup (the page confirms first); the server is stopped meanwhile. */
+  'hosting:restore': { args: []; result: RestoreResult };
 }
 
 export type IpcChannel = keyof IpcInvokeMap;
@@ -98,6 +102,7 @@ export interface MeowtrixDesktopApi {
   getHostAdminSession(): Promise<MatrixSession | null>;
   backupNow(): Promise<BackupResult>;
   getHostingStats(): Promise<HostingStats>;
+  restoreBackup(): Promise<RestoreResult>;
   /** Live hosting status; returns the unsubscribe function. */
   onHostingChanged(listener: (view: HostingView) => void): () => void;
 }

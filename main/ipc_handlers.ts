@@ -1,6 +1,6 @@
 // What each IPC channel does, with every payload from the renderer validated here in main.
 // Plain module (no Electron import): main/ipc.ts wires it to ipcMain; tests call it directly.
-import type { AppInfo, BackupResult, CreateAdminResult, IpcChannel, IpcInvokeMap, SettingsResult } from './ipc-contract.ts';
+import type { AppInfo, BackupResult, CreateAdminResult, IpcChannel, IpcInvokeMap, RestoreResult, SettingsResult } from './ipc-contract.ts';
 import type { HostController } from './hosting/controller.ts';
 import { SettingsError } from './settings/settings.ts';
 
@@ -11,6 +11,10 @@ export interface IpcDeps {
   host: HostController;
   /** Asks where to save a backup (a save dialog in the app); null when cancelled. */
   chooseBackupFile(): Promise<string | null>;
+  /** Asks which backup to restore (an open dialog in the app); null when cancelled. */
+  chooseRestoreFile(): Promise<string | null>;
+  /** Replaces the data dir's contents with the backup's. */
+  restore(file: string, dataDir: string): Promise<void>;
   /** Writes a backup of the data dir to the file. */
   backup(dataDir: string, file: string): Promise<{ bytes: number }>;
 }
@@ -79,6 +83,17 @@ export function createIpcHandlers(deps: IpcDeps): IpcHandlers {
     async 'hosting:admin-session'(args) {
       expectArgs('hosting:admin-session', args, 0);
       return host.adminSession();
+    },
+    async 'hosting:restore'(args): Promise<RestoreResult> {
+      expectArgs('hosting:restore', args, 0);
+      const file = await deps.chooseRestoreFile();
+      if (!file) return { ok: false, cancelled: true };
+      try {
+        await host.restore((dataDir) => deps.restore(file, dataDir));
+        return { ok: true, file };
+      } catch (err) {
+        return { ok: false, error: err instanceof Error ? err.message : String(err) };
+      }
     },
     async 'hosting:stats'(args) {
       expectArgs('hosting:stats', args, 0);

@@ -15,7 +15,7 @@ import { HostController } from './hosting/controller.ts';
 import { applyAutostart } from './autostart.ts';
 import { AppTray } from './tray.ts';
 import { CONTENT_SECURITY_POLICY } from './csp.ts';
-import { backupDataDir } from '../server/storage/backup.ts';
+import { backupDataDir, restoreDataDir } from '../server/storage/backup.ts';
 import { createLogger } from '../server/log.ts';
 
 app.enableSandbox();
@@ -115,6 +115,13 @@ if (!app.requestSingleInstanceLock()) {
         return result.canceled || !result.filePath ? null : result.filePath;
       },
       backup: async (dataDir, file) => backupDataDir(dataDir, file, createLogger('warn')),
+      chooseRestoreFile: async () => {
+        const result = await dialog.showOpenDialog({ properties: ['openFile'], filters: [{ name: 'Meowtrix backup', extensions: ['mxbak'] }, { name: 'All files', extensions: ['*'] }] });
+        return result.canceled ? null : (result.filePaths[0] ?? null);
+      },
+      restore: async (file, dataDir) => {
+        await restoreDataDir(file, dataDir, true);
+      },
     });
     registerIpcHandlers(handlers);
     try {

@@ -18,6 +18,7 @@ const api: MeowtrixDesktopApi = {
   getHostAdminSession: () => invoke('hosting:admin-session'),
   backupNow: () => invoke('hosting:backup'),
   getHostingStats: () => invoke('hosting:stats'),
+  restoreBackup: () => invoke('hosting:restore'),
   onHostingChanged: (listener) => {
     // The page gets the payload only, never the event (which carries the sender).
     const wrapped = (_event: IpcRendererEvent, view: HostingView) => listener(view);

@@ -99,6 +99,16 @@ export class HostController {
     return { baseUrl: status.url, userId: admin.userId, accessToken: admin.accessToken, deviceId: admin.deviceId };
   }
 
+  /** Replaces the data dir with a backup: the server stops first (restore refuses a live dir) and comes back if it was on. */
+  async restore(write: (dataDir: string) => Promise<void>): Promise<void> {
+    await this.o.supervisor.stop();
+    try {
+      await write(this.settings().dataDir);
+    } finally {
+      await this.apply();
+    }
+  }
+
   /** Accounts (from the running server) and disk use of the data dir. */
   async stats(): Promise<HostingStats> {
     const running = this.o.supervisor.status.state === 'running';

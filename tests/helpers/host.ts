@@ -10,7 +10,7 @@ import { RotatingLog } from '../../main/hosting/log_file.ts';
 import { HostAdminStore } from '../../main/hosting/host_admin.ts';
 import { HostController } from '../../main/hosting/controller.ts';
 import { createIpcHandlers, type IpcHandlers } from '../../main/ipc_handlers.ts';
-import { backupDataDir } from '../../server/storage/backup.ts';
+import { backupDataDir, restoreDataDir } from '../../server/storage/backup.ts';
 import { createLogger } from '../../server/log.ts';
 import { ROOT, tempDataDir } from './server.ts';
 
@@ -37,6 +37,7 @@ export interface DesktopHarness {
   handlers: IpcHandlers;
   autostartCalls: boolean[];
   backupTarget: { file: string | null };
+  restoreSource: { file: string | null };
   dispose(): Promise<void>;
 }
 
@@ -58,11 +59,16 @@ export async function desktopHarness(
   const autostartCalls: boolean[] = [];
   const host = new HostController({ settings, supervisor, admins: new HostAdminStore(userData), applyAutostart: (on) => autostartCalls.push(on), logLevel: 'warn', listPhoneUrls: options.listPhoneUrls, bindAddress: options.bindAddress });
   const backupTarget = { file: null as string | null };
+  const restoreSource = { file: null as string | null };
   const handlers = createIpcHandlers({
     appInfo: () => ({ name: 'Meowtrix', version: 'test', platform: process.platform, electronVersion: 'none' }),
     host,
     chooseBackupFile: async () => backupTarget.file,
     backup: (dir, file) => backupDataDir(dir, file, createLogger('silent')),
+    chooseRestoreFile: async () => restoreSource.file,
+    restore: async (file, dir) => {
+      await restoreDataDir(file, dir, true);
+    },
   });
   return {
     userData,
@@ -74,6 +80,7 @@ export async function desktopHarness(
     handlers,
     autostartCalls,
     backupTarget,
+    restoreSource,
     async dispose() {
       await supervisor.stop();
       fs.rmSync(userData, { recursive: true, force: true });

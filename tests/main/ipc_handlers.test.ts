@@ -84,6 +84,18 @@ describe('IPC handlers', () => {
     expect(backup).toMatchObject({ ok: true, file: h.backupTarget.file });
     expect(fs.statSync(h.backupTarget.file).size).toBe((backup as { bytes: number }).bytes);
 
+    // Restore: an account made after the backup is gone, the server runs again on the restored data.
+    const later = await request(url, 'PUT', '/_synapse/admin/v2/users/@later:host.test', { token: panel!.accessToken, body: { password: 'later-password' } });
+    expect(later.status).toBe(201);
+    expect(await h.handlers['hosting:restore']([])).toEqual({ ok: false, cancelled: true });
+    h.restoreSource.file = h.backupTarget.file;
+    expect(await h.handlers['hosting:restore']([])).toEqual({ ok: true, file: h.backupTarget.file });
+    expect(h.supervisor.status.state).toBe('running');
+    const afterRestore = await request(url, 'POST', '/_matrix/client/v3/login', { body: { type: 'm.login.password', identifier: { type: 'm.id.user', user: 'later' }, password: 'later-password' } });
+    expect(afterRestore.status).toBe(403);
+    expect((await request(url, 'GET', '/_matrix/client/v3/account/whoami', { token: created.session.accessToken })).body.user_id).toBe('@anna:host.test');
+    expect((await h.handlers['hosting:stats']([])).users).toBe(1);
+
     const off = await h.handlers['hosting:set']([false]);
     expect(off.status.state).toBe('stopped');
     expect(await probeHealth(url)).toBe(false);

@@ -38,6 +38,7 @@ async function installDesktopBridge(p: Page, harness: DesktopHarness): Promise<v
       getHostAdminSession: () => invoke('hosting:admin-session', []),
       backupNow: () => invoke('hosting:backup', []),
       getHostingStats: () => invoke('hosting:stats', []),
+      restoreBackup: () => invoke('hosting:restore', []),
       onHostingChanged: (l: (view: unknown) => void) => {
         listeners.add(l);
         return () => listeners.delete(l);
