@@ -47,7 +47,8 @@ function stop(): void {
     setTimeout(() => process.exit(code), 50);
   };
   if (!server) return done(0);
-  server.close().then(
+  // A clean stop (quit, "Host server" off) leaves a final snapshot.
+  server.close({ snapshot: true }).then(
     () => done(0),
     (err: unknown) => {
       process.stderr.write(`error while stopping: ${String(err)}\n`);

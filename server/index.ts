@@ -39,7 +39,8 @@ export interface RunningHomeserver {
   config: HomeserverConfig;
   /** Accounts at start; 0 means a fresh data dir (serve prints how to make the first admin). */
   userCount: number;
-  close(): Promise<void>;
+  /** snapshot: leave a fresh database snapshot (the desktop app's quit), so the next start replays no journal. */
+  close(options?: { snapshot?: boolean }): Promise<void>;
 }
 
 export async function startHomeserver(
@@ -120,7 +121,7 @@ export async function startHomeserver(
     port,
     config,
     userCount: storage.read((db) => countUsers(db)),
-    close() {
+    close(options = {}) {
       closing ??= (async () => {
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
@@ -131,6 +132,9 @@ export async function startHomeserver(
         pushDelivery.close();
         userData.close();
         await adminSocket?.close();
+        if (options.snapshot && storage.stats().journalRecords > 0) {
+          await storage.snapshotNow().catch((err: unknown) => log.error('final snapshot failed', err));
+        }
         await storage.close();
         log.info('homeserver stopped');
       })();

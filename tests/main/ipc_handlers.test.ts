@@ -96,8 +96,13 @@ describe('IPC handlers', () => {
     expect((await request(url, 'GET', '/_matrix/client/v3/account/whoami', { token: created.session.accessToken })).body.user_id).toBe('@anna:host.test');
     expect((await h.handlers['hosting:stats']([])).users).toBe(1);
 
+    // A write after the restore puts a record in the journal; stopping then snapshots it.
+    expect((await request(url, 'PUT', '/_synapse/admin/v2/users/@after:host.test', { token: panel!.accessToken, body: { password: 'after-password' } })).status).toBe(201);
+    const beforeStop = Date.now();
     const off = await h.handlers['hosting:set']([false]);
     expect(off.status.state).toBe('stopped');
+    // A clean stop leaves a final snapshot.
+    expect((await h.handlers['hosting:stats']([])).lastSnapshotAt).toBeGreaterThanOrEqual(beforeStop - 1000);
     expect(await probeHealth(url)).toBe(false);
     expect(await h.handlers['hosting:admin-session']([])).toBeNull();
   }, 60_000);
