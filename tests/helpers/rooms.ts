@@ -47,8 +47,8 @@ export class TestUser {
     return (await this.ok('PUT', `/rooms/${enc(roomId)}/send/${enc(type)}/t${Date.now()}-${this.txn++}`, content)).event_id;
   }
 
-  async text(roomId: string, body: string): Promise<string> {
-    return this.send(roomId, { msgtype: 'm.text', body });
+  async text(roomId: string, body: string, extra: Record<string, unknown> = {}): Promise<string> {
+    return this.send(roomId, { msgtype: 'm.text', body, ...extra });
   }
 
   async join(roomId: string): Promise<void> {

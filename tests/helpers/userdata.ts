@@ -1,60 +1,30 @@
-// A small raw-HTTP client for per-user data tests: one logged-in user, the calls these tests need.
-import { expect } from 'vitest';
-import { request } from './server.ts';
+// Per-user data tests: the rooms TestUser, made to remember its sync position, plus shared-room helpers.
 import { registerAndLogin, type LoggedIn } from './accounts.ts';
+import { TestUser as RoomsTestUser } from './rooms.ts';
 
 interface ServerLike {
   url: string;
   dataDir: string;
 }
 
-export type Reply = { status: number; body: any };
+export type { Reply } from './rooms.ts';
+export { enc } from './rooms.ts';
 
-export class TestUser {
-  readonly server: ServerLike;
-  readonly login: LoggedIn;
+/** A rooms TestUser that remembers where its last sync ended, for incremental syncs. */
+export class TestUser extends RoomsTestUser {
   /** next_batch of the last sync(), for incremental syncs. */
   since: string | null = null;
 
-  constructor(server: ServerLike, login: LoggedIn) {
-    this.server = server;
-    this.login = login;
+  get login(): LoggedIn {
+    return this.session;
   }
 
-  get userId(): string {
-    return this.login.userId;
-  }
-
-  call(method: string, path: string, body?: unknown): Promise<Reply> {
-    return request(this.server.url, method, `/_matrix/client/v3${path}`, { token: this.login.accessToken, body });
-  }
-
-  /** A call that must succeed; returns its body. */
-  async ok(method: string, path: string, body?: unknown): Promise<any> {
-    const res = await this.call(method, path, body);
-    expect(res.status, `${method} ${path}: ${JSON.stringify(res.body)}`).toBe(200);
-    return res.body;
-  }
-
-  async createRoom(body: Record<string, unknown> = {}): Promise<string> {
-    return (await this.ok('POST', '/createRoom', { preset: 'private_chat', ...body })).room_id;
-  }
-
-  async join(roomId: string): Promise<void> {
-    await this.ok('POST', `/join/${encodeURIComponent(roomId)}`, {});
-  }
-
-  async send(roomId: string, content: Record<string, unknown>, type = 'm.room.message'): Promise<string> {
-    const txn = `t${Math.random().toString(36).slice(2)}`;
-    return (await this.ok('PUT', `/rooms/${encodeURIComponent(roomId)}/send/${type}/${txn}`, content)).event_id;
-  }
-
-  text(roomId: string, body: string, extra: Record<string, unknown> = {}): Promise<string> {
-    return this.send(roomId, { msgtype: 'm.text', body, ...extra });
+  override async createRoom(body: Record<string, unknown> = {}): Promise<string> {
+    return super.createRoom({ preset: 'private_chat', ...body });
   }
 
   /** GET /sync; continues from the last sync unless `fresh`. Remembers next_batch. */
-  async sync(options: { timeout?: number; filter?: unknown; fresh?: boolean; since?: string; extra?: string } = {}): Promise<any> {
+  override async sync(options: { timeout?: number; filter?: unknown; fresh?: boolean; since?: string; extra?: string } = {}): Promise<any> {
     const q = new URLSearchParams({ timeout: String(options.timeout ?? 0) });
     const since = options.since ?? (options.fresh ? null : this.since);
     if (since) q.set('since', since);
@@ -76,7 +46,6 @@ export async function sharedRoom(owner: TestUser, others: TestUser[], body: Reco
   return roomId;
 }
 
-export const enc = encodeURIComponent;
 
 /**
  * Long-polls until `found(body)` holds (other changes, e.g. presence, may wake a poll first);
