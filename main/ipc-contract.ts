@@ -61,6 +61,12 @@ export interface HostingStats {
   lastSnapshotAt: number | null;
 }
 
+export interface ReachabilityView {
+  addresses: { url: string; reachable: boolean }[];
+  /** Active firewalls on this PC, each with the command that opens the server's port. */
+  firewalls: { kind: 'ufw' | 'firewalld'; command: string }[];
+}
+
 export type RestoreResult = { ok: true; file: string } | { ok: false; error: string } | { ok: false; cancelled: true };
 
 export type BackupResult = { ok: true; file: string; bytes: number } | { ok: false; error: string } | { ok: false; cancelled: true };
@@ -78,6 +84,7 @@ export interface IpcInvokeMap {
   'hosting:admin-session': { args: []; result: MatrixSession | null };
   'hosting:backup': { args: []; result: BackupResult };
   'hosting:stats': { args: []; result: HostingStats };
+  'hosting:reachability': { args: []; result: ReachabilityView };
   /** Replaces the data dir with a backup (the page confirms first); the server is stopped meanwhile. */
   'hosting:restore': { args: []; result: RestoreResult };
 }
@@ -103,6 +110,7 @@ export interface MeowtrixDesktopApi {
   backupNow(): Promise<BackupResult>;
   getHostingStats(): Promise<HostingStats>;
   restoreBackup(): Promise<RestoreResult>;
+  checkReachability(): Promise<ReachabilityView>;
   /** Live hosting status; returns the unsubscribe function. */
   onHostingChanged(listener: (view: HostingView) => void): () => void;
 }

@@ -95,6 +95,10 @@ export function createIpcHandlers(deps: IpcDeps): IpcHandlers {
         return { ok: false, error: err instanceof Error ? err.message : String(err) };
       }
     },
+    async 'hosting:reachability'(args) {
+      expectArgs('hosting:reachability', args, 0);
+      return host.reachability();
+    },
     async 'hosting:stats'(args) {
       expectArgs('hosting:stats', args, 0);
       return host.stats();

@@ -19,6 +19,7 @@ const api: MeowtrixDesktopApi = {
   backupNow: () => invoke('hosting:backup'),
   getHostingStats: () => invoke('hosting:stats'),
   restoreBackup: () => invoke('hosting:restore'),
+  checkReachability: () => invoke('hosting:reachability'),
   onHostingChanged: (listener) => {
     // The page gets the payload only, never the event (which carries the sender).
     const wrapped = (_event: IpcRendererEvent, view: HostingView) => listener(view);

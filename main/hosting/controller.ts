@@ -7,7 +7,8 @@ import type { SettingsStore } from '../settings/store.ts';
 import type { DesktopSettings } from '../settings/settings.ts';
 import { bindAddress, phoneUrls } from '../lan.ts';
 import { storageStats } from './storage_stats.ts';
-import type { HostingStats } from '../ipc-contract.ts';
+import type { HostingStats, ReachabilityView } from '../ipc-contract.ts';
+import { checkReachability, openPortCommand, type FirewallKind } from './reachability.ts';
 
 export interface HostingView {
   status: HostingStatus;
@@ -30,6 +31,8 @@ export interface HostControllerOptions {
   listPhoneUrls?: (port: number, bind: DesktopSettings['bind']) => string[];
   /** The address a bind choice listens on; defaults to lan.ts (0.0.0.0 or 127.0.0.1). */
   bindAddress?: (bind: DesktopSettings['bind']) => string;
+  /** Finds active firewalls; defaults to reading ufw's state and asking firewalld. */
+  detectFirewalls?: () => Promise<FirewallKind[]>;
 }
 
 export class HostController {
@@ -107,6 +110,14 @@ export class HostController {
     } finally {
       await this.apply();
     }
+  }
+
+  /** Probes every phone address and names the active firewalls with the command that opens the port. */
+  async reachability(): Promise<ReachabilityView> {
+    const view = this.view();
+    const port = view.status.port ?? this.settings().port;
+    const { addresses, firewalls } = await checkReachability(view.lanUrls, this.o.detectFirewalls);
+    return { addresses, firewalls: firewalls.map((kind) => ({ kind, command: openPortCommand(kind, port) })) };
   }
 
   /** Accounts (from the running server) and disk use of the data dir. */

@@ -72,6 +72,11 @@ describe('IPC handlers', () => {
     // Accounts exist now: the server name is fixed.
     expect(await h.handlers['settings:set']([{ serverName: 'renamed' }])).toMatchObject({ ok: false, field: 'serverName' });
 
+    // Bound to this PC only: no phone addresses to probe; firewalls as found on this machine.
+    const reach = await h.handlers['hosting:reachability']([]);
+    expect(reach.addresses).toEqual([]);
+    for (const f of reach.firewalls) expect(f.command).toContain(String(h.port));
+
     const stats = await h.handlers['hosting:stats']([]);
     expect(stats.users).toBe(1);
     expect(stats.databaseBytes).toBeGreaterThan(0);

@@ -39,6 +39,7 @@ async function installDesktopBridge(p: Page, harness: DesktopHarness): Promise<v
       backupNow: () => invoke('hosting:backup', []),
       getHostingStats: () => invoke('hosting:stats', []),
       restoreBackup: () => invoke('hosting:restore', []),
+      checkReachability: () => invoke('hosting:reachability', []),
       onHostingChanged: (l: (view: unknown) => void) => {
         listeners.add(l);
         return () => listeners.delete(l);
@@ -99,6 +100,9 @@ describe('host panel', () => {
     });
     const decoded = jsQR(Uint8ClampedArray.from(pixels.rgba), pixels.width, pixels.height);
     expect(decoded?.data).toBe(shown);
+    // Reachability self-check: each address probed from main.
+    await dialog.getByRole('button', { name: 'Check the connection' }).click();
+    await eventually(() => dialog.getByText(`${shown}: answers`).isVisible()).toBe(true);
     // The three FluffyChat steps: type http://, name only.
     await expect.poll(() => dialog.getByText('starting with http://').isVisible()).toBe(true);
     expect(await dialog.getByText('not @anna:host.test').isVisible()).toBe(true);

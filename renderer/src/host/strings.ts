@@ -38,6 +38,11 @@ const en = {
   'phones.step3': 'Log in with the name only, for example anna, not @anna:{server}.',
   'phones.qr': 'QR code for {url}',
   'phones.qrHint': 'Or scan it with the phone\'s camera to open the web version.',
+  'phones.check': 'Check the connection',
+  'phones.reachable': 'answers',
+  'phones.unreachable': 'does not answer',
+  'phones.firewallFound': 'The {kind} firewall is on: phones may be blocked. Open port {port} with:',
+  'phones.noFirewall': 'No ufw or firewalld firewall is on.',
   'phones.firewall': 'Phone cannot connect? The PC\'s firewall may block port {port}. Open it with the command for your firewall:',
 
   'accounts.title': 'Accounts',
@@ -142,6 +147,11 @@ const zhCN: Record<HostMessageKey, string> = {
   'phones.step3': '只用名字登录，例如 anna，而不是 @anna:{server}。',
   'phones.qr': '{url} 的二维码',
   'phones.qrHint': '也可以用手机相机扫描，打开网页版。',
+  'phones.check': '检查连接',
+  'phones.reachable': '有响应',
+  'phones.unreachable': '没有响应',
+  'phones.firewallFound': '{kind} 防火墙已开启：手机可能被挡住。用下面的命令打开端口 {port}：',
+  'phones.noFirewall': '没有开启 ufw 或 firewalld 防火墙。',
   'phones.firewall': '手机连不上？电脑的防火墙可能挡住了端口 {port}。用适合你的防火墙的命令打开它：',
 
   'accounts.title': '账户',
