@@ -1,48 +1,5 @@
-// Typed reads of request-body fields for the account endpoints: a wrong type is a 400 naming the field.
+// Account-specific field checks; the generic typed reads live in server/http/validate.ts.
 import { errors } from '../http/errors.ts';
-
-type Body = Record<string, unknown>;
-
-export function optString(body: Body, field: string): string | undefined {
-  const v = body[field];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'string') throw errors.badJson(`"${field}" must be a string`);
-  return v;
-}
-
-export function reqString(body: Body, field: string): string {
-  const v = optString(body, field);
-  if (v === undefined) throw errors.missingParam(`"${field}" is required`);
-  return v;
-}
-
-export function optBool(body: Body, field: string): boolean | undefined {
-  const v = body[field];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'boolean') throw errors.badJson(`"${field}" must be true or false`);
-  return v;
-}
-
-export function optInt(body: Body, field: string): number | null | undefined {
-  const v = body[field];
-  if (v === undefined) return undefined;
-  if (v === null) return null;
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw errors.badJson(`"${field}" must be a non-negative integer`);
-  return v;
-}
-
-export function optObject(body: Body, field: string): Body | undefined {
-  const v = body[field];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'object' || Array.isArray(v)) throw errors.badJson(`"${field}" must be an object`);
-  return v as Body;
-}
-
-export function stringList(body: Body, field: string): string[] {
-  const v = body[field];
-  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw errors.badJson(`"${field}" must be an array of strings`);
-  return v as string[];
-}
 
 /** Device IDs are opaque, but a sane length keeps storage and logs tidy. */
 export function checkDeviceId(deviceId: string): string {

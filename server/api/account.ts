@@ -1,7 +1,7 @@
 // /account/*: whoami, password change and deactivation (both behind UIA), and the (empty) 3PID list.
 import { clientPath, type RouteTable } from '../http/routes.ts';
 import type { ServerContext } from '../context.ts';
-import { optBool, reqString } from '../accounts/fields.ts';
+import { optBool, reqString } from '../http/validate.ts';
 import { checkPassword } from '../accounts/service.ts';
 
 export const PASSWORD_FLOWS = [['m.login.password']];

@@ -3,7 +3,7 @@
 import type { RouteTable } from '../http/routes.ts';
 import type { ServerContext } from '../context.ts';
 import { errors } from '../http/errors.ts';
-import { optBool, optString, reqString } from '../accounts/fields.ts';
+import { optBool, optString, reqString } from '../http/validate.ts';
 import { checkPassword } from '../accounts/service.ts';
 import { loadSharedSecret, macMatches, NonceStore, registrationMac } from '../accounts/shared_secret.ts';
 

@@ -2,7 +2,7 @@
 import type { RouteTable } from '../http/routes.ts';
 import type { ServerContext } from '../context.ts';
 import { errors } from '../http/errors.ts';
-import { optInt, optString } from '../accounts/fields.ts';
+import { optInt, optString } from '../http/validate.ts';
 import { isValidTokenString } from '../accounts/registration_tokens.ts';
 import { requireAdmin } from './admin_users.ts';
 

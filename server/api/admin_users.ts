@@ -6,7 +6,8 @@ import { errors } from '../http/errors.ts';
 import { accountErrors } from '../accounts/errors.ts';
 import { parseUserId } from '../ids.ts';
 import { adminDevice, adminUserDetails, adminUserSummary } from '../accounts/admin_view.ts';
-import { checkAvatarUrl, checkDisplayName, optBool, optString, reqString, stringList } from '../accounts/fields.ts';
+import { checkAvatarUrl, checkDisplayName } from '../accounts/fields.ts';
+import { optBool, optString, reqString, stringList } from '../http/validate.ts';
 import { checkPassword } from '../accounts/service.ts';
 import * as users from '../storage/repos/users.ts';
 

@@ -4,7 +4,8 @@ import { clientPath, type RouteTable } from '../http/routes.ts';
 import type { ServerContext } from '../context.ts';
 import { accountErrors } from '../accounts/errors.ts';
 import type { DeviceRow } from '../storage/repos/devices.ts';
-import { checkDisplayName, optString, stringList } from '../accounts/fields.ts';
+import { checkDisplayName } from '../accounts/fields.ts';
+import { optString, stringList } from '../http/validate.ts';
 import { PASSWORD_FLOWS } from './account.ts';
 
 export function register(routes: RouteTable, ctx: ServerContext): void {

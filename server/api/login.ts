@@ -6,7 +6,8 @@ import type { ServerContext } from '../context.ts';
 import { errors } from '../http/errors.ts';
 import { RateLimiter } from '../http/ratelimit.ts';
 import { accountErrors } from '../accounts/errors.ts';
-import { checkDeviceId, checkDisplayName, optObject, optString } from '../accounts/fields.ts';
+import { checkDeviceId, checkDisplayName } from '../accounts/fields.ts';
+import { optObject, optString } from '../http/validate.ts';
 
 export function register(routes: RouteTable, ctx: ServerContext): void {
   const perIp = new RateLimiter(ctx.config.loginRateLimit);

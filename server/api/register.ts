@@ -5,7 +5,8 @@ import type { ServerContext } from '../context.ts';
 import { errors } from '../http/errors.ts';
 import { RateLimiter } from '../http/ratelimit.ts';
 import { accountErrors } from '../accounts/errors.ts';
-import { checkDeviceId, checkDisplayName, optBool, optString } from '../accounts/fields.ts';
+import { checkDeviceId, checkDisplayName } from '../accounts/fields.ts';
+import { optBool, optString } from '../http/validate.ts';
 import { checkPassword } from '../accounts/service.ts';
 import { randomString } from '../ids.ts';
 

@@ -2,7 +2,7 @@
 import type { SqlWriter, Storage } from '../storage/types.ts';
 import type { JsonObject } from '../http/body.ts';
 import { MatrixError, errors } from '../http/errors.ts';
-import { isObject, requireObjectField, requireStringField } from '../http/validate.ts';
+import { isObject, reqObject, reqString } from '../http/validate.ts';
 import * as repo from '../storage/repos/key_backup.ts';
 import type { BackupKeyRow, BackupVersionRow } from '../storage/repos/key_backup.ts';
 
@@ -16,8 +16,8 @@ export class KeyBackupService {
   }
 
   async createVersion(userId: string, body: JsonObject): Promise<{ version: string }> {
-    const algorithm = requireStringField(body, 'algorithm');
-    const authData = requireObjectField(body, 'auth_data');
+    const algorithm = reqString(body, 'algorithm');
+    const authData = reqObject(body, 'auth_data');
     const version = await this.storage.write((db) => repo.createBackupVersion(db, userId, algorithm, JSON.stringify(authData)));
     return { version: String(version) };
   }
@@ -32,8 +32,8 @@ export class KeyBackupService {
 
   async updateVersion(userId: string, version: string, body: JsonObject): Promise<JsonObject> {
     const v = parseVersion(version);
-    const algorithm = requireStringField(body, 'algorithm');
-    const authData = requireObjectField(body, 'auth_data');
+    const algorithm = reqString(body, 'algorithm');
+    const authData = reqObject(body, 'auth_data');
     if (body.version !== undefined && body.version !== version) throw errors.invalidParam('"version" does not match the path');
     await this.storage.write((db) => {
       const row = repo.getBackupVersion(db, userId, v);

@@ -5,6 +5,7 @@ import type { JsonObject, JsonValue } from '../http/body.ts';
 import { parseUserId, isValidUserId } from '../ids.ts';
 import { effectivePowerLevels, eventLevel, userLevel } from './power_levels.ts';
 import { roomVersion, type RoomVersion } from './versions.ts';
+import { isObject } from '../http/validate.ts';
 
 /** What the rules need to know about the room before the event. */
 export interface AuthState {
@@ -159,7 +160,4 @@ function str(v: JsonValue | undefined): string | undefined {
 }
 function isInt(v: JsonValue | undefined): boolean {
   return typeof v === 'number' && Number.isSafeInteger(v);
-}
-function isObject(v: JsonValue | undefined): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

@@ -3,6 +3,7 @@
 // state, initial_state, name, topic, invites).
 import type { JsonObject, JsonValue } from '../http/body.ts';
 import { errors, MatrixError } from '../http/errors.ts';
+import { isObject, optArray, optObject, optString } from '../http/validate.ts';
 import { isValidUserId, randomString } from '../ids.ts';
 import { DEFAULT_ROOM_VERSION, roomVersion } from './versions.ts';
 import { defaultPowerLevelContent } from './power_levels.ts';
@@ -107,26 +108,4 @@ export function memberProfile(p: Profile): JsonObject {
   if (p.displayname) out.displayname = p.displayname;
   if (p.avatar_url) out.avatar_url = p.avatar_url;
   return out;
-}
-
-function optString(body: JsonObject, key: string): string | undefined {
-  const v = body[key];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'string') throw errors.badJson(`${key} must be a string`);
-  return v;
-}
-function optArray(body: JsonObject, key: string): JsonValue[] | undefined {
-  const v = body[key];
-  if (v === undefined || v === null) return undefined;
-  if (!Array.isArray(v)) throw errors.badJson(`${key} must be an array`);
-  return v;
-}
-function optObject(body: JsonObject, key: string): JsonObject | undefined {
-  const v = body[key];
-  if (v === undefined || v === null) return undefined;
-  if (!isObject(v)) throw errors.badJson(`${key} must be an object`);
-  return v;
-}
-function isObject(v: JsonValue | undefined): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

@@ -2,6 +2,7 @@
 // Used for event IDs and signatures (hash of the redacted form) and when an event is redacted.
 import type { JsonObject, JsonValue } from '../http/body.ts';
 import type { RoomVersion } from './versions.ts';
+import { isObject } from '../http/validate.ts';
 
 const TOP_LEVEL_V10 = ['event_id', 'type', 'room_id', 'sender', 'state_key', 'content', 'hashes', 'signatures', 'depth', 'prev_events', 'prev_state', 'auth_events', 'origin', 'origin_server_ts', 'membership'];
 const TOP_LEVEL_V11 = ['event_id', 'type', 'room_id', 'sender', 'state_key', 'content', 'hashes', 'signatures', 'depth', 'prev_events', 'auth_events', 'origin_server_ts'];
@@ -42,6 +43,3 @@ export function redactContent(type: string, content: JsonObject, v11: boolean): 
   return out;
 }
 
-function isObject(v: JsonValue | undefined): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}

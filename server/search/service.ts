@@ -16,6 +16,7 @@ import * as searchRepo from '../storage/repos/search.ts';
 import * as eventsRepo from '../storage/repos/events.ts';
 import * as roomsRepo from '../storage/repos/rooms.ts';
 import { fold, indexTokens, matchExpression, searchRuns } from './tokens.ts';
+import { isObject } from '../http/validate.ts';
 
 const KEYS: Record<string, { type: string; field: searchRepo.SearchKey }> = {
   'content.body': { type: 'm.room.message', field: 'body' },
@@ -250,6 +251,3 @@ function contextOf(db: SqlReader, row: eventsRepo.EventRow, userId: string, ctx:
   return out;
 }
 
-function isObject(v: unknown): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}

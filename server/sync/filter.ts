@@ -4,16 +4,13 @@ import type { JsonObject, JsonValue } from '../http/body.ts';
 import { errors, MatrixError } from '../http/errors.ts';
 import type { Storage } from '../storage/types.ts';
 import { getFilterJson } from '../storage/repos/filters.ts';
+import { isObject } from '../http/validate.ts';
 
 /** Keys of an EventFilter / RoomEventFilter whose values are lists of strings. */
 const STRING_LIST_KEYS = ['types', 'not_types', 'senders', 'not_senders', 'rooms', 'not_rooms'] as const;
 const BOOLEAN_KEYS = ['lazy_load_members', 'include_redundant_members', 'contains_url', 'unread_thread_notifications'] as const;
 
 type Fail = (msg: string) => MatrixError;
-
-function isObject(v: unknown): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function checkEventFilter(v: unknown, where: string, fail: Fail): void {
   if (v === undefined) return;
