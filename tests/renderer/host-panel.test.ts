@@ -112,6 +112,8 @@ describe('host panel', () => {
     const dialog = page.getByRole('dialog', { name: 'Host server' });
     const accounts = dialog.getByRole('region', { name: 'Accounts' });
     await eventually(() => accounts.locator('[data-user="@mum:host.test"]').isVisible()).toBe(true);
+    // The window's own session (and the panel's) have just been used.
+    await eventually(() => accounts.getByTestId('active-devices').textContent()).toMatch(/: [1-9]\d*$/);
     await accounts.getByLabel('Name').fill('bob');
     await accounts.getByRole('button', { name: 'Create account' }).click();
     const password = (await accounts.getByTestId('shown-password').textContent({ timeout: 20_000 }))!.trim();
@@ -164,6 +166,18 @@ describe('host panel', () => {
     const gone = await request(url, 'GET', `/_synapse/admin/v1/registration_tokens/${encodeURIComponent(token)}`, { token: admin.accessToken });
     expect(gone.status).toBe(404);
   }, 60_000);
+
+  it('speaks Chinese when the app does', async () => {
+    const zh = await openGuardedPage(browser, { locale: 'zh-CN' });
+    await installDesktopBridge(zh.page, h);
+    await zh.page.goto(renderer.url);
+    await zh.page.getByRole('button', { name: '托管服务器' }).click();
+    const dialog = zh.page.getByRole('dialog', { name: '托管服务器' });
+    await eventually(() => dialog.getByText('手机如何连接').isVisible()).toBe(true);
+    expect(await dialog.getByRole('switch', { name: '在这台电脑上托管服务器' }).isChecked()).toBe(true);
+    expect(zh.offLoopback).toEqual([]);
+    await zh.context.close();
+  }, 30_000);
 
   it('turning the switch off stops the server live', async () => {
     const dialog = page.getByRole('dialog', { name: 'Host server' });

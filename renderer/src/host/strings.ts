@@ -47,6 +47,7 @@ const en = {
 
   'accounts.title': 'Accounts',
   'accounts.loading': 'Loading accounts…',
+  'accounts.activeDevices': 'Devices active in the last 5 minutes: {count}',
   'accounts.name': 'Name',
   'accounts.password': 'Password',
   'accounts.passwordHint': 'Leave empty to make one up',
@@ -156,6 +157,7 @@ const zhCN: Record<HostMessageKey, string> = {
 
   'accounts.title': '账户',
   'accounts.loading': '正在加载账户…',
+  'accounts.activeDevices': '最近 5 分钟内活跃的设备：{count}',
   'accounts.name': '名字',
   'accounts.password': '密码',
   'accounts.passwordHint': '留空则自动生成',
