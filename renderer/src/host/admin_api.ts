@@ -113,10 +113,15 @@ export function createAdminApi(session: MatrixSession): AdminApi {
   };
 }
 
-/** A password people can read aloud and type on a phone: four words-ish groups from crypto randomness. */
+/** A password people can read aloud and type on a phone: 4 groups of 4 from a 31-letter alphabet (~79 bits). */
 export function generatePassword(): string {
   const alphabet = 'abcdefghjkmnpqrstuvwxyz23456789'; // no l/1/i/o/0 look-alikes
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  const chars = Array.from(bytes, (b) => alphabet[b % alphabet.length]);
+  const limit = 256 - (256 % alphabet.length); // rejection sampling: no modulo bias
+  const chars: string[] = [];
+  while (chars.length < 16) {
+    for (const b of crypto.getRandomValues(new Uint8Array(32))) {
+      if (b < limit && chars.length < 16) chars.push(alphabet[b % alphabet.length]!);
+    }
+  }
   return [0, 4, 8, 12].map((i) => chars.slice(i, i + 4).join('')).join('-');
 }
