@@ -120,6 +120,42 @@ describe('an encrypted room with a phone', () => {
     const notice = timeline().locator('article').filter({ hasText: 'Unable to decrypt this message' });
     await notice.waitFor();
     expect(await notice.locator('.undecryptable').textContent()).toContain('this device has not received its key');
+  });
+
+  it('makes a new private group encrypted by default, and the phone reads what is sent there', async () => {
+    await page.getByRole('button', { name: '+ New group' }).click();
+    const dialog = page.getByRole('dialog', { name: 'New group' });
+    await dialog.getByLabel('Group name').fill('Plans');
+    expect(await dialog.getByLabel(/End-to-end encrypted/).isChecked()).toBe(true);
+    await dialog.getByLabel('Invite (usernames, separated by commas)').fill('bob');
+    await dialog.getByRole('button', { name: 'Create' }).click();
+    await page.getByRole('heading', { name: 'Plans' }).waitFor();
+    await eventually(() => bob.client.getRooms().find((r) => r.name === 'Plans')?.getMyMembership()).toBe('invite');
+    const plans = bob.client.getRooms().find((r) => r.name === 'Plans')!.roomId;
+    await bob.client.joinRoom(plans);
+    await eventually(() => bob.client.getRoom(plans)?.hasEncryptionStateEvent()).toBe(true);
+    // Once the renderer shows bob's (encrypted) hello, it knows he is in and shares its key with him too.
+    await bob.client.sendTextMessage(plans, 'hello from the phone');
+    await messageRow('hello from the phone').waitFor();
+    await send('Picnic on Sunday');
+    const ev = await bob.waitForEvent(plans, isMessage('Picnic on Sunday'));
+    expect(ev.getWireType()).toBe('m.room.encrypted');
+  });
+
+  it('makes a DM encrypted when the other person has device keys', async () => {
+    await page.getByRole('button', { name: '+ New chat' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Chat with someone' });
+    await dialog.getByRole('searchbox', { name: 'Search people by name' }).pressSequentially('bob');
+    await dialog.getByRole('button', { name: /@bob:test\.local/ }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await eventually(() => bob.client.getRooms().find((r) => r.getMyMembership() === 'invite')?.roomId ?? null).toMatch(/^!/);
+    const dm = bob.client.getRooms().find((r) => r.getMyMembership() === 'invite')!.roomId;
+    await bob.client.joinRoom(dm);
+    await eventually(() => bob.client.getRoom(dm)?.hasEncryptionStateEvent()).toBe(true);
+  });
+
+  it('kept every request on loopback and logged no errors', () => {
     expect(guarded.offLoopback).toEqual([]);
+    expect(guarded.consoleErrors).toEqual([]);
   });
 });
