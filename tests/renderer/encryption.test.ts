@@ -2,13 +2,14 @@
 // crypto in Node: the phone's encrypted room is read and answered, it stays readable after a reload
 // with the same device keys, and what cannot be decrypted says so.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import { pathToFileURL } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { EventType, Preset, type MatrixEvent } from 'matrix-js-sdk';
 import { request, startServer, type ServerProcess } from '../helpers/server.ts';
 import { createUser, registerAndLogin } from '../helpers/accounts.ts';
-import { assertRendererBuilt, eventually, launchBrowser, openGuardedPage, type GuardedPage } from '../helpers/browser.ts';
+import { assertRendererBuilt, CHROMIUM, eventually, launchBrowser, openGuardedPage, RENDERER_INDEX, type GuardedPage } from '../helpers/browser.ts';
 import { startPhone, type Phone } from './phone.ts';
-import { logInThroughUi } from './ui.ts';
+import { fillLogin, logInThroughUi } from './ui.ts';
 
 let server: ServerProcess;
 let browser: Browser;
@@ -157,5 +158,33 @@ describe('an encrypted room with a phone', () => {
   it('kept every request on loopback and logged no errors', () => {
     expect(guarded.offLoopback).toEqual([]);
     expect(guarded.consoleErrors).toEqual([]);
+  });
+});
+
+describe('the build loaded from file://, as the Electron window loads it', () => {
+  it('starts the crypto (the .wasm is read without fetch) and publishes device keys', async () => {
+    // Chromium allows module scripts and XMLHttpRequest between file:// URLs only with this switch;
+    // Electron allows them for its file:// window. fetch() of file:// is refused by both.
+    const fileBrowser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--allow-file-access-from-files'],
+    });
+    try {
+      const filePage = await openGuardedPage(fileBrowser);
+      await createUser(server, 'dora', 'dora-pw');
+      await filePage.page.goto(pathToFileURL(RENDERER_INDEX).href);
+      await fillLogin(filePage.page, { homeserver: server.url, username: 'dora', password: 'dora-pw' });
+      await filePage.page.getByRole('navigation', { name: 'Chats' }).waitFor();
+      const doraId = '@dora:test.local';
+      const deviceId = await filePage.page.evaluate(() => (JSON.parse(localStorage.getItem('meowtrix.session') ?? 'null') as { deviceId: string }).deviceId);
+      await eventually(async () => {
+        const info = await bob.client.getCrypto()!.getUserDeviceInfo([doraId], true);
+        return info.get(doraId)?.get(deviceId)?.getIdentityKey() ?? null;
+      }).toMatch(/^[A-Za-z0-9+/]{43}$/);
+      expect(filePage.offLoopback).toEqual([]);
+      expect(filePage.consoleErrors).toEqual([]);
+    } finally {
+      await fileBrowser.close();
+    }
   });
 });

@@ -14,10 +14,10 @@ export function cryptoStorePrefix(userId: string, deviceId: string): string {
  */
 export async function startCrypto(client: MatrixClient): Promise<boolean> {
   try {
-    await client.initRustCrypto({
+    await withFileFetch(() => client.initRustCrypto({
       useIndexedDB: true,
       cryptoDatabasePrefix: cryptoStorePrefix(client.getSafeUserId(), client.getDeviceId() ?? ''),
-    });
+    }));
     return true;
   } catch (err) {
     console.warn('Encryption is unavailable on this device:', err);
@@ -28,4 +28,38 @@ export async function startCrypto(client: MatrixClient): Promise<boolean> {
 /** Deletes this device's keys from the browser (after logging out: the device no longer exists). */
 export async function forgetCrypto(client: MatrixClient): Promise<void> {
   await client.clearStores({ cryptoDatabasePrefix: cryptoStorePrefix(client.getSafeUserId(), client.getDeviceId() ?? '') }).catch(() => undefined);
+}
+
+/**
+ * The crypto loads its .wasm with fetch(), which Chromium and Electron refuse for file:// URLs, while
+ * XMLHttpRequest may read them (Electron's window loads the app from file://). So, on a file:// page
+ * and only while the crypto starts, file:// fetches are answered from XMLHttpRequest.
+ */
+async function withFileFetch<T>(run: () => Promise<T>): Promise<T> {
+  if (location.protocol !== 'file:') return run();
+  const original = globalThis.fetch;
+  globalThis.fetch = (input: RequestInfo | URL, init?: RequestInit) => {
+    const url = input instanceof Request ? input.url : String(input);
+    if (!url.startsWith('file:')) return original(input, init);
+    return readFileUrl(url).then(
+      (bytes) => new Response(bytes, { headers: { 'Content-Type': url.endsWith('.wasm') ? 'application/wasm' : 'application/octet-stream' } }),
+    );
+  };
+  try {
+    return await run();
+  } finally {
+    globalThis.fetch = original;
+  }
+}
+
+function readFileUrl(url: string): Promise<ArrayBuffer> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('GET', url);
+    xhr.responseType = 'arraybuffer';
+    // file:// answers have status 0.
+    xhr.onload = () => (xhr.status === 0 || xhr.status === 200 ? resolve(xhr.response as ArrayBuffer) : reject(new Error(`cannot read ${url}: ${xhr.status}`)));
+    xhr.onerror = () => reject(new Error(`cannot read ${url}`));
+    xhr.send();
+  });
 }
