@@ -3,6 +3,8 @@
 // with the same device keys, and what cannot be decrypted says so.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pathToFileURL } from 'node:url';
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import sharp from 'sharp';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { EventType, Preset, type MatrixEvent } from 'matrix-js-sdk';
 import { request, startServer, type ServerProcess } from '../helpers/server.ts';
@@ -46,6 +48,43 @@ async function send(text: string): Promise<void> {
 
 function isMessage(body: string) {
   return (ev: MatrixEvent) => ev.getType() === 'm.room.message' && ev.getContent().body === body;
+}
+
+async function downloadAsBob(mxc: string): Promise<Buffer> {
+  const [serverName, mediaId] = mxc.slice('mxc://'.length).split('/');
+  const res = await fetch(`${server.url}/_matrix/client/v1/media/download/${serverName}/${mediaId}`, { headers: { Authorization: `Bearer ${bob.client.getAccessToken()}` } });
+  expect(res.status).toBe(200);
+  return Buffer.from(await res.arrayBuffer());
+}
+
+const b64 = (buf: Buffer) => buf.toString('base64').replace(/=+$/, '');
+
+/** The spec's attachment encryption, done independently with node:crypto (AES-256-CTR, SHA-256). */
+function encryptWithNode(plain: Buffer) {
+  const key = randomBytes(32);
+  const iv = Buffer.concat([randomBytes(8), Buffer.alloc(8)]);
+  const c = createCipheriv('aes-256-ctr', key, iv);
+  const cipher = Buffer.concat([c.update(plain), c.final()]);
+  const file = {
+    key: { kty: 'oct', key_ops: ['encrypt', 'decrypt'], alg: 'A256CTR', k: key.toString('base64url'), ext: true },
+    iv: b64(iv),
+    hashes: { sha256: b64(createHash('sha256').update(cipher).digest()) },
+    v: 'v2',
+  };
+  return { cipher, file };
+}
+
+function decryptWithNode(cipher: Buffer, file: { key: { k: string }; iv: string; hashes: { sha256: string } }): Buffer {
+  expect(b64(createHash('sha256').update(cipher).digest())).toBe(file.hashes.sha256.replace(/=+$/, ''));
+  const d = createDecipheriv('aes-256-ctr', Buffer.from(file.key.k, 'base64url'), Buffer.from(file.iv, 'base64'));
+  return Buffer.concat([d.update(cipher), d.final()]);
+}
+
+/** True once the timeline shows the image named `filename`, decoded (so decrypted correctly). */
+async function imageLoaded(filename: string): Promise<boolean> {
+  const img = timeline().getByRole('img', { name: filename, exact: true }).first();
+  if ((await img.count()) === 0) return false;
+  return img.evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth > 0);
 }
 
 /** The devices of anna that bob's crypto knows, with their identity keys. */
@@ -121,6 +160,38 @@ describe('an encrypted room with a phone', () => {
     const notice = timeline().locator('article').filter({ hasText: 'Unable to decrypt this message' });
     await notice.waitFor();
     expect(await notice.locator('.undecryptable').textContent()).toContain('this device has not received its key');
+  });
+
+  it('sends an image into the encrypted room as an encrypted file the phone can decrypt', async () => {
+    await page.getByRole('navigation', { name: 'Chats' }).getByRole('button', { name: /^Secrets/ }).click();
+    const png = await sharp({ create: { width: 1000, height: 700, channels: 3, background: { r: 20, g: 160, b: 90 } } }).png().toBuffer();
+    await page.getByTestId('file-input').setInputFiles({ name: 'garden.png', mimeType: 'image/png', buffer: png });
+    await page.getByRole('region', { name: 'Files to send' }).getByRole('button', { name: 'Send files' }).click();
+    const ev = await bob.waitForEvent(secrets, (e) => e.getType() === 'm.room.message' && e.getContent().body === 'garden.png');
+    expect(ev.getWireType()).toBe('m.room.encrypted');
+    const content = ev.getContent();
+    expect(content.url).toBeUndefined(); // no plaintext copy on the server
+    expect(content.info).toMatchObject({ w: 1000, h: 700, size: png.length, mimetype: 'image/png' });
+    const stored = await downloadAsBob(content.file.url);
+    expect(stored.equals(png)).toBe(false);
+    expect(decryptWithNode(stored, content.file).equals(png)).toBe(true);
+    const thumb = decryptWithNode(await downloadAsBob(content.info.thumbnail_file.url), content.info.thumbnail_file);
+    expect(await sharp(thumb).metadata()).toMatchObject({ width: 800, height: 560, format: 'jpeg' });
+    // The renderer shows its own encrypted image, decrypted.
+    await eventually(() => imageLoaded('garden.png')).toBe(true);
+  });
+
+  it('shows an encrypted image the phone sends, decrypted', async () => {
+    const png = await sharp({ create: { width: 300, height: 200, channels: 3, background: { r: 200, g: 40, b: 40 } } }).png().toBuffer();
+    const { cipher, file } = encryptWithNode(png);
+    const { content_uri } = await bob.client.uploadContent(cipher, { name: 'red.png', type: 'application/octet-stream' });
+    await bob.client.sendMessage(secrets, {
+      msgtype: 'm.image',
+      body: 'red.png',
+      file: { ...file, url: content_uri },
+      info: { w: 300, h: 200, size: png.length, mimetype: 'image/png' },
+    } as never);
+    await eventually(() => imageLoaded('red.png')).toBe(true);
   });
 
   it('makes a new private group encrypted by default, and the phone reads what is sent there', async () => {

@@ -1,6 +1,7 @@
 // Media from the homeserver as blob: URLs. Authenticated media (v1.11) needs the access token in a
 // header, which <img src> cannot send, so every download goes through fetch(). Cached per URL.
 import type { MatrixClient } from 'matrix-js-sdk';
+import { decryptAttachment, type EncryptedFile } from './attachments.ts';
 
 export class MediaLoader {
   readonly #client: MatrixClient;
@@ -39,13 +40,21 @@ export class MediaLoader {
     return this.#load(this.#client.mxcUrlToHttp(mxc, undefined, undefined, undefined, false, true, auth));
   }
 
-  #load(url: string | null): Promise<string> {
+  /** An attachment from an encrypted room: downloaded as ciphertext, checked and decrypted here. */
+  async decrypted(file: EncryptedFile, mimetype: string | null): Promise<string> {
+    const auth = await this.useAuthenticatedMedia();
+    return this.#load(this.#client.mxcUrlToHttp(file.url, undefined, undefined, undefined, false, true, auth), async (res) =>
+      decryptAttachment(await res.arrayBuffer(), file, mimetype ?? 'application/octet-stream'),
+    );
+  }
+
+  #load(url: string | null, read: (res: Response) => Promise<Blob> = (res) => res.blob()): Promise<string> {
     if (!url) return Promise.reject(new Error('not an mxc:// URL'));
     let pending = this.#cache.get(url);
     if (!pending) {
       pending = fetch(url, { headers: { Authorization: `Bearer ${this.#token}` } }).then(async (res) => {
         if (!res.ok) throw new Error(`HTTP ${res.status}`);
-        return URL.createObjectURL(await res.blob());
+        return URL.createObjectURL(await read(res));
       });
       pending.catch(() => this.#cache.delete(url)); // a failed load may be retried
       this.#cache.set(url, pending);

@@ -2,6 +2,7 @@
 // reactions counted, redactions as "deleted", day separators, and sender grouping.
 import { EventStatus, type MatrixEvent } from 'matrix-js-sdk';
 import { sanitizeMessageHtml } from './sanitize.ts';
+import { isEncryptedFile, type EncryptedFile } from './attachments.ts';
 
 export interface ReactionGroup {
   key: string;
@@ -20,6 +21,9 @@ export interface MediaInfo {
   size: number | null;
   mimetype: string | null;
   filename: string;
+  /** In encrypted rooms: the file and thumbnail keys (then `url`/`thumbnailUrl` hold ciphertext). */
+  file: EncryptedFile | null;
+  thumbnailFile: EncryptedFile | null;
 }
 
 export interface MessageItem {
@@ -160,14 +164,20 @@ function num(value: unknown): number | null {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : null;
 }
 
-/** The file facts of an m.image/m.video/m.audio/m.file (unencrypted), or null. */
+/** The file facts of an m.image/m.video/m.audio/m.file (plain `url`, or encrypted `file`), or null. */
 export function mediaInfo(content: Record<string, any>): MediaInfo | null {
-  if (!MEDIA_TYPES.has(content.msgtype) || typeof content.url !== 'string' || !content.url.startsWith('mxc://')) return null;
+  if (!MEDIA_TYPES.has(content.msgtype)) return null;
+  const file = isEncryptedFile(content.file) ? content.file : null;
+  const url = file ? file.url : content.url;
+  if (typeof url !== 'string' || !url.startsWith('mxc://')) return null;
   const info = typeof content.info === 'object' && content.info !== null ? content.info : {};
-  const thumb = typeof info.thumbnail_url === 'string' && info.thumbnail_url.startsWith('mxc://') ? info.thumbnail_url : null;
+  const thumbnailFile = file && isEncryptedFile(info.thumbnail_file) ? info.thumbnail_file : null;
+  const thumb = thumbnailFile ? thumbnailFile.url : typeof info.thumbnail_url === 'string' && info.thumbnail_url.startsWith('mxc://') ? info.thumbnail_url : null;
   const body = typeof content.body === 'string' ? content.body : '';
   return {
-    url: content.url,
+    url,
+    file,
+    thumbnailFile,
     thumbnailUrl: thumb,
     w: num(info.w),
     h: num(info.h),

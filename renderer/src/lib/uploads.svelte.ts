@@ -1,6 +1,7 @@
 // Files on their way into a room: staged (with an image preview), uploading (with progress and
 // cancel), then sent as m.image / m.video / m.audio / m.file with the spec's info block.
 import type { MatrixClient } from 'matrix-js-sdk';
+import { encryptAttachment } from './attachments.ts';
 
 export type UploadStatus = 'staged' | 'uploading' | 'sent' | 'failed' | 'cancelled' | 'too-large';
 
@@ -46,6 +47,18 @@ export class PendingUpload {
     this.status = 'uploading';
     this.#abort = new AbortController();
     try {
+      // In an encrypted room the server only ever gets ciphertext; the keys travel in the encrypted event.
+      const encrypt = (await client.getCrypto()?.isEncryptionEnabledInRoom(roomId)) ?? false;
+      const upload = async (blob: Blob, name: string, type: string, progress?: (loaded: number) => void) => {
+        const sealed = encrypt ? await encryptAttachment(blob) : null;
+        const { content_uri } = await client.uploadContent(sealed ? sealed.data : blob, {
+          name,
+          type: sealed ? 'application/octet-stream' : type,
+          abortController: this.#abort,
+          ...(progress ? { progressHandler: ({ loaded }: { loaded: number }) => progress(loaded) } : {}),
+        });
+        return sealed ? { file: { ...sealed.file, url: content_uri } } : { url: content_uri };
+      };
       const mimetype = this.file.type || 'application/octet-stream';
       const info: Record<string, unknown> = { size: this.file.size, mimetype };
       let msgtype = mimetype.startsWith('video/') ? 'm.video' : mimetype.startsWith('audio/') ? 'm.audio' : 'm.file';
@@ -56,26 +69,23 @@ export class PendingUpload {
           info.w = image.w;
           info.h = image.h;
           if (image.thumbnail) {
-            const thumb = await client.uploadContent(image.thumbnail.blob, { name: `thumbnail-${this.file.name}.jpg`, type: 'image/jpeg', abortController: this.#abort });
-            info.thumbnail_url = thumb.content_uri;
+            const thumb = await upload(image.thumbnail.blob, `thumbnail-${this.file.name}.jpg`, 'image/jpeg');
+            if (thumb.file) info.thumbnail_file = thumb.file;
+            else info.thumbnail_url = thumb.url;
             info.thumbnail_info = { w: image.thumbnail.w, h: image.thumbnail.h, size: image.thumbnail.blob.size, mimetype: 'image/jpeg' };
           }
         }
       }
-      const { content_uri } = await client.uploadContent(this.file, {
-        name: this.file.name,
-        type: mimetype,
-        abortController: this.#abort,
-        progressHandler: ({ loaded }) => (this.loaded = loaded),
-      });
+      const stored = await upload(this.file, this.file.name, mimetype, (loaded) => (this.loaded = loaded));
       if (this.#abort.signal.aborted) return;
       this.loaded = this.file.size;
       // A small image is its own thumbnail: clients still find one to show.
-      if (msgtype === 'm.image' && !info.thumbnail_url) {
-        info.thumbnail_url = content_uri;
+      if (msgtype === 'm.image' && !info.thumbnail_url && !info.thumbnail_file) {
+        if (stored.file) info.thumbnail_file = stored.file;
+        else info.thumbnail_url = stored.url;
         info.thumbnail_info = { w: info.w, h: info.h, size: this.file.size, mimetype };
       }
-      await client.sendMessage(roomId, { msgtype, body: this.file.name, filename: this.file.name, url: content_uri, info } as never);
+      await client.sendMessage(roomId, { msgtype, body: this.file.name, filename: this.file.name, ...stored, info } as never);
       this.status = 'sent';
     } catch (err) {
       if (this.#abort.signal.aborted) {
