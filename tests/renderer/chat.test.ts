@@ -7,7 +7,7 @@ import { startServer, type ServerProcess } from '../helpers/server.ts';
 import { registerAndLogin, type LoggedIn } from '../helpers/accounts.ts';
 import { assertRendererBuilt, eventually, launchBrowser, openGuardedPage, saveScreenshot, type GuardedPage } from '../helpers/browser.ts';
 import { startPhone, type Phone } from './phone.ts';
-import { logInThroughUi } from './ui.ts';
+import { EXPECTED_HTTP_ERRORS, logInThroughUi } from './ui.ts';
 
 let server: ServerProcess;
 let browser: Browser;
@@ -375,10 +375,7 @@ describe('chatting with a phone', () => {
   it('kept every request on loopback, logged no errors, and met no HTTP error but an unstable probe', () => {
     expect(guarded.offLoopback).toEqual([]);
     expect(guarded.consoleErrors).toEqual([]);
-    // matrix-js-sdk asks every server for MSC4143 call transports, and its crypto asks for the key
-    // backup (none made yet): a JSON 404 is the spec's answer to both.
-    const expected404 = ['404 GET /_matrix/client/unstable/org.matrix.msc4143/rtc/transports', '404 GET /_matrix/client/v3/room_keys/version'];
-    const unexpected = guarded.httpErrors.filter((e) => !expected404.includes(e));
+    const unexpected = guarded.httpErrors.filter((e) => !EXPECTED_HTTP_ERRORS.includes(e));
     expect(unexpected).toEqual([]);
   });
 });

@@ -11,7 +11,7 @@ import { request, startServer, type ServerProcess } from '../helpers/server.ts';
 import { createUser, registerAndLogin } from '../helpers/accounts.ts';
 import { assertRendererBuilt, CHROMIUM, eventually, launchBrowser, openGuardedPage, RENDERER_INDEX, type GuardedPage } from '../helpers/browser.ts';
 import { startPhone, type Phone } from './phone.ts';
-import { fillLogin, logInThroughUi } from './ui.ts';
+import { EXPECTED_HTTP_ERRORS, fillLogin, logInThroughUi } from './ui.ts';
 
 let server: ServerProcess;
 let browser: Browser;
@@ -229,6 +229,7 @@ describe('an encrypted room with a phone', () => {
   it('kept every request on loopback and logged no errors', () => {
     expect(guarded.offLoopback).toEqual([]);
     expect(guarded.consoleErrors).toEqual([]);
+    expect(guarded.httpErrors.filter((e) => !EXPECTED_HTTP_ERRORS.includes(e))).toEqual([]);
   });
 });
 

@@ -11,7 +11,7 @@ import { startServer, type ServerProcess } from '../helpers/server.ts';
 import { registerAndLogin, type LoggedIn } from '../helpers/accounts.ts';
 import { assertRendererBuilt, eventually, launchBrowser, openGuardedPage, saveScreenshot, type GuardedPage } from '../helpers/browser.ts';
 import { startPhone, type Phone } from './phone.ts';
-import { logInThroughUi } from './ui.ts';
+import { EXPECTED_HTTP_ERRORS, logInThroughUi } from './ui.ts';
 
 let server: ServerProcess;
 let browser: Browser;
@@ -158,7 +158,7 @@ describe('files in the chat', () => {
   it('kept every request on loopback and logged no errors', () => {
     expect(guarded.offLoopback).toEqual([]);
     expect(guarded.consoleErrors).toEqual([]);
-    const unexpected = guarded.httpErrors.filter((e) => e !== '404 GET /_matrix/client/unstable/org.matrix.msc4143/rtc/transports');
+    const unexpected = guarded.httpErrors.filter((e) => !EXPECTED_HTTP_ERRORS.includes(e));
     expect(unexpected).toEqual([]);
   });
 });

@@ -10,7 +10,7 @@ import { createUser, registerAndLogin } from '../helpers/accounts.ts';
 import { enc, TestUser } from '../helpers/rooms.ts';
 import { assertRendererBuilt, eventually, launchBrowser, openGuardedPage, saveScreenshot, type GuardedPage } from '../helpers/browser.ts';
 import { startPhone, type Phone } from './phone.ts';
-import { logInThroughUi } from './ui.ts';
+import { EXPECTED_HTTP_ERRORS, logInThroughUi } from './ui.ts';
 
 let server: ServerProcess;
 let browser: Browser;
@@ -137,5 +137,7 @@ describe('leaving', () => {
     await roomButton('Family home').waitFor({ state: 'detached' });
     await bob.waitForEvent(family, (ev) => ev.getType() === 'm.room.member' && ev.getStateKey() === anna.userId && ev.getContent().membership === 'leave');
     expect(guarded.offLoopback).toEqual([]);
+    expect(guarded.consoleErrors).toEqual([]);
+    expect(guarded.httpErrors.filter((e) => !EXPECTED_HTTP_ERRORS.includes(e))).toEqual([]);
   });
 });

@@ -14,3 +14,9 @@ export async function logInThroughUi(page: Page, url: string, username: string, 
   await fillLogin(page, { username, password });
   await page.getByRole('navigation', { name: 'Chats' }).waitFor();
 }
+
+/**
+ * HTTP errors a healthy session meets: matrix-js-sdk asks every server for MSC4143 call transports,
+ * and its crypto asks for a key backup before one exists. A JSON 404 is the spec's answer to both.
+ */
+export const EXPECTED_HTTP_ERRORS = ['404 GET /_matrix/client/unstable/org.matrix.msc4143/rtc/transports', '404 GET /_matrix/client/v3/room_keys/version'];
