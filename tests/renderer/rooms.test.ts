@@ -87,6 +87,7 @@ describe('rooms and people', () => {
     expect(avatar).toMatch(/^mxc:\/\//);
     await eventually(() => shownPicture(roomButton('Family home'))).toBe(avatar);
     await eventually(() => shownPicture(page.locator('.room-header'))).toBe(avatar);
+    await eventually(() => page.locator('.room-header').textContent()).toContain('Who buys the milk');
     await saveScreenshot(page, 'room-settings');
     await settings().getByRole('button', { name: 'Close' }).click();
     await settings().waitFor({ state: 'detached' });
@@ -127,6 +128,23 @@ describe('my profile', () => {
     await row.waitFor();
     expect(await row.locator('img.avatar').count()).toBe(0);
     expect(await row.locator('span.avatar').first().textContent()).toBe('B');
+  });
+});
+
+describe('in Chinese', () => {
+  it('room settings and the profile speak zh-CN', async () => {
+    await page.getByLabel('Language').selectOption('zh-CN');
+    await page.getByRole('button', { name: '聊天设置' }).click();
+    const dialog = page.getByRole('dialog', { name: '聊天设置' });
+    await eventually(() => dialog.getByRole('list', { name: '成员' }).locator('li').filter({ hasText: anna.userId }).textContent()).toContain('管理员（100）');
+    expect(await dialog.getByLabel('邀请成员').isVisible()).toBe(true);
+    await dialog.getByRole('button', { name: '关闭' }).click();
+    await page.getByRole('button', { name: '编辑我的资料' }).click();
+    const profile = page.getByRole('dialog', { name: '我的资料' });
+    expect(await profile.getByLabel('昵称').inputValue()).toBe('Anna K');
+    await profile.getByRole('button', { name: '关闭' }).click();
+    await page.getByLabel('语言').selectOption('en');
+    await page.getByRole('button', { name: 'Room settings' }).waitFor();
   });
 });
 

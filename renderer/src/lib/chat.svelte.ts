@@ -34,6 +34,7 @@ export type PreviewKind = 'text' | 'emote' | 'deleted' | 'encrypted' | 'image' |
 export interface RoomSummary {
   roomId: string;
   name: string;
+  topic: string;
   isDirect: boolean;
   lastActivity: number;
   preview: { sender: string; senderName: string; kind: PreviewKind; text: string } | null;
@@ -546,6 +547,7 @@ export class ChatSession {
     return {
       roomId: room.roomId,
       name: room.name || room.roomId,
+      topic: this.roomTopic(room.roomId),
       isDirect: direct.has(room.roomId) || memberContent.is_direct === true,
       lastActivity: room.getLastActiveTimestamp() > 0 ? room.getLastActiveTimestamp() : (inviteEvent?.getTs() ?? 0),
       preview: this.#preview(room),
