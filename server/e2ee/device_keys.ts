@@ -3,6 +3,7 @@
 import type { Storage } from '../storage/types.ts';
 import { deleteAllToDevice } from '../storage/repos/to_device.ts';
 import type { JsonObject } from '../http/body.ts';
+import type { Requester as AuthRequester } from '../http/routes.ts';
 import { errors } from '../http/errors.ts';
 import { isObject } from '../http/validate.ts';
 import { isValidUserId } from '../ids.ts';
@@ -10,10 +11,8 @@ import * as repo from '../storage/repos/device_keys.ts';
 import type { ChangeSink, DeviceDirectory, MembershipView } from './deps.ts';
 import { mergeSignatures } from './signatures.ts';
 
-export interface Requester {
-  userId: string;
-  deviceId: string;
-}
+/** The device making the request: the authenticated requester's user and device. */
+type Requester = Pick<AuthRequester, 'userId' | 'deviceId'>;
 
 export class DeviceKeysService {
   private readonly storage: Storage;
