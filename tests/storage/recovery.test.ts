@@ -167,6 +167,22 @@ describe('migrations', () => {
     await b.storage.close();
     await expect(openEngine(dir)).rejects.toThrow(/schema version 3, newer than this Meowtrix \(2\)/);
   });
+
+  it('applies a migration registered later with a lower number than the newest applied one', async () => {
+    const dir = newDir();
+    const withFive = [...eventMigrations, { version: 5, name: 'five', up: (db: { run(sql: string): unknown }) => db.run('CREATE TABLE five (x)') }];
+    const a = await openEngine(dir, { migrations: withFive });
+    await a.storage.close();
+    const withFour = [...withFive, { version: 4, name: 'four', up: (db: { run(sql: string): unknown }) => db.run('CREATE TABLE four (x)') }];
+    const b = await openEngine(dir, { migrations: withFour });
+    const tables = b.storage.read((db) => db.all<{ name: string }>(`SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('four', 'five')`));
+    expect(tables.map((t) => t.name).sort()).toEqual(['five', 'four']);
+    expect(b.storage.read((db) => db.get<{ value: string }>(`SELECT value FROM meta WHERE key = 'schema_version'`))!.value).toBe('5');
+    await b.storage.close();
+    // Once applied, it does not run again (CREATE TABLE would fail if it did).
+    const c = await openEngine(dir, { migrations: withFour });
+    await c.storage.close();
+  });
 });
 
 describe('data dir lock', () => {
