@@ -2,12 +2,12 @@
 // "phone" (bob) on the other side of every conversation.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { Preset, type MatrixEvent } from 'matrix-js-sdk';
+import { Preset } from 'matrix-js-sdk';
 import { startServer, type ServerProcess } from '../helpers/server.ts';
 import { registerAndLogin, type LoggedIn } from '../helpers/accounts.ts';
 import { assertRendererBuilt, eventually, launchBrowser, openGuardedPage, saveScreenshot, type GuardedPage } from '../helpers/browser.ts';
 import { startPhone, type Phone } from './phone.ts';
-import { EXPECTED_HTTP_ERRORS, logInThroughUi } from './ui.ts';
+import { EXPECTED_HTTP_ERRORS, logInThroughUi, sendMessage, isMessage } from './ui.ts';
 
 let server: ServerProcess;
 let browser: Browser;
@@ -36,16 +36,8 @@ const timeline = () => page.getByRole('log', { name: 'Messages' });
 const roomButton = (name: string) => page.getByRole('navigation', { name: 'Chats' }).getByRole('button', { name: new RegExp(`^${name}`) });
 const messageRow = (text: string) => timeline().locator('article').filter({ hasText: text });
 
-async function send(text: string): Promise<void> {
-  const box = page.getByRole('textbox', { name: 'Message' });
-  await box.click();
-  await box.pressSequentially(text);
-  await box.press('Enter');
-}
-
-function isMessage(body: string) {
-  return (ev: MatrixEvent) => ev.getType() === 'm.room.message' && ev.getContent().body === body;
-}
+/** The composer's Enter-to-send, on this test's page. */
+const send = (text: string) => sendMessage(page, text);
 
 describe('chatting with a phone', () => {
   it('shows an invitation, and accepting it opens the room', async () => {

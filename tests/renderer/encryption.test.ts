@@ -6,12 +6,12 @@ import { pathToFileURL } from 'node:url';
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import sharp from 'sharp';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { EventType, Preset, type MatrixEvent } from 'matrix-js-sdk';
+import { EventType, Preset } from 'matrix-js-sdk';
 import { request, startServer, type ServerProcess } from '../helpers/server.ts';
 import { createUser, registerAndLogin } from '../helpers/accounts.ts';
 import { assertRendererBuilt, CHROMIUM, eventually, launchBrowser, openGuardedPage, RENDERER_INDEX, type GuardedPage } from '../helpers/browser.ts';
 import { startPhone, type Phone } from './phone.ts';
-import { EXPECTED_HTTP_ERRORS, fillLogin, logInThroughUi } from './ui.ts';
+import { EXPECTED_HTTP_ERRORS, fillLogin, logInThroughUi, sendMessage, isMessage } from './ui.ts';
 
 let server: ServerProcess;
 let browser: Browser;
@@ -39,16 +39,8 @@ const timeline = () => page.getByRole('log', { name: 'Messages' });
 const messageRow = (text: string) => timeline().locator('article').filter({ hasText: text });
 const session = () => page.evaluate(() => JSON.parse(localStorage.getItem('meowtrix.session') ?? 'null') as { deviceId: string } | null);
 
-async function send(text: string): Promise<void> {
-  const box = page.getByRole('textbox', { name: 'Message' });
-  await box.click();
-  await box.pressSequentially(text);
-  await box.press('Enter');
-}
-
-function isMessage(body: string) {
-  return (ev: MatrixEvent) => ev.getType() === 'm.room.message' && ev.getContent().body === body;
-}
+/** The composer's Enter-to-send, on this test's page. */
+const send = (text: string) => sendMessage(page, text);
 
 async function downloadAsBob(mxc: string): Promise<Buffer> {
   const [serverName, mediaId] = mxc.slice('mxc://'.length).split('/');

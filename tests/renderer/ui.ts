@@ -1,4 +1,5 @@
 // Driving the renderer's UI the way a person does: by labels and roles.
+import type { MatrixEvent } from 'matrix-js-sdk';
 import type { Page } from 'playwright-core';
 
 export async function fillLogin(page: Page, fields: { homeserver?: string; username: string; password: string }): Promise<void> {
@@ -20,3 +21,16 @@ export async function logInThroughUi(page: Page, url: string, username: string, 
  * and its crypto asks for a key backup before one exists. A JSON 404 is the spec's answer to both.
  */
 export const EXPECTED_HTTP_ERRORS = ['404 GET /_matrix/client/unstable/org.matrix.msc4143/rtc/transports', '404 GET /_matrix/client/v3/room_keys/version'];
+
+/** Types a message into the composer and sends it with Enter, as a person would. */
+export async function sendMessage(page: Page, text: string): Promise<void> {
+  const box = page.getByRole('textbox', { name: 'Message' });
+  await box.click();
+  await box.pressSequentially(text);
+  await box.press('Enter');
+}
+
+/** Matches an m.room.message event with this body (for the phone's waitForEvent). */
+export function isMessage(body: string) {
+  return (ev: MatrixEvent) => ev.getType() === 'm.room.message' && ev.getContent().body === body;
+}
