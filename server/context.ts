@@ -16,6 +16,7 @@ import type { RoomService } from './rooms/service.ts';
 import type { SyncService } from './sync/service.ts';
 import type { PusherService } from './push/pushers.ts';
 import type { ActionLimiter } from './http/action_limits.ts';
+import type { StatusService } from './status/service.ts';
 
 export interface ServerContext {
   config: HomeserverConfig;
@@ -43,4 +44,6 @@ export interface ServerContext {
   limits: ActionLimiter;
   /** Pushers and delivery to their push gateways. */
   push: { pushers: PusherService };
+  /** The host's live status (desktop host panel): uptime, connected devices, messages today, sizes. */
+  status: StatusService;
 }

@@ -28,6 +28,8 @@ import { MediaService } from './media/service.ts';
 import { PusherService } from './push/pushers.ts';
 import { PushDelivery } from './push/delivery.ts';
 import { indexOnPersist } from './search/service.ts';
+import { StatusFeed } from './status/feed.ts';
+import { StatusService } from './status/service.ts';
 
 export type { HomeserverConfig } from './config.ts';
 export { PortInUseError } from './http/listen.ts';
@@ -92,12 +94,29 @@ export async function startHomeserver(
     void pushers.forgetDevices(userId, deviceIds).catch((err: unknown) => log.error('could not forget pushers of removed devices', err));
   });
   rooms.onCommitted((events) => userData.onEventsCommitted(events));
-  const services = { config, log, storage, clock: systemClock, ...accountServices, notifier, e2ee, media, rooms, userData, push: { pushers }, limits: new ActionLimiter(config.actionRateLimits) };
+  // The host panel's live status: messages counted as they commit; any device's request may change it.
+  const statusFeed = new StatusFeed({
+    serverName: config.serverName,
+    dataDir: config.dataDir,
+    storage,
+    clock: systemClock,
+    recentlySeen: (sinceTs) => accountServices.accounts.recentlySeen(sinceTs),
+    deviceName: (userId, deviceId) => accountServices.accounts.getDevice(userId, deviceId)?.display_name ?? null,
+  });
+  rooms.onCommitted((events) => statusFeed.onEventsCommitted(events));
+  accountServices.accounts.onSeen(() => statusFeed.changed());
+  const status = new StatusService({ feed: statusFeed, clock: systemClock, log, authenticate: (token, seen) => accountServices.accounts.authenticateToken(token, seen) });
+  const services = { config, log, storage, clock: systemClock, ...accountServices, notifier, e2ee, media, rooms, userData, push: { pushers }, limits: new ActionLimiter(config.actionRateLimits), status };
   const ctx: ServerContext = { ...services, sync: new SyncService(createStreamProviders(services), notifier) };
   const { app } = createApp(ctx, createAuthenticator(accountServices.accounts));
 
   const server = http.createServer(app);
   answerClientErrorsAsJson(server);
+  // Whatever a finished request wrote (an account, an upload) may show in the status; only watched when someone listens.
+  server.on('request', (_req: http.IncomingMessage, res: http.ServerResponse) => {
+    if (statusFeed.subscriberCount > 0) res.once('finish', () => statusFeed.changed());
+  });
+  server.on('upgrade', (req, socket, head) => status.handleUpgrade(req, socket, head));
   // Long-polls last up to 30 s; keep idle sockets a little longer than clients expect.
   server.keepAliveTimeout = 65_000;
   let adminSocket: { close(): Promise<void> } | null = null;
@@ -123,6 +142,7 @@ export async function startHomeserver(
     userCount: storage.read((db) => countUsers(db)),
     close(options = {}) {
       closing ??= (async () => {
+        status.close(); // upgraded sockets are not closed by server.close()
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeIdleConnections();

@@ -45,6 +45,19 @@ const OPS: Record<string, (deps: AdminOpDeps, args: AdminArgs) => Promise<unknow
     await deps.accounts.setPassword(userId, str(args, 'password'), { logoutDevices: args.logout_devices !== false });
     return { user_id: userId };
   },
+  // A new access token for an existing account, no password: the desktop re-signs its host panel in
+  // when the stored token died. Only the data dir's owner reaches this socket (0600).
+  async 'user.session'(deps, args) {
+    const userId = localUser(deps, str(args, 'name'));
+    const user = deps.accounts.getUser(userId)!;
+    if (user.deactivated) throw accountErrors.userDeactivated();
+    if (args.require_admin === true && user.is_admin !== 1) throw accountErrors.notAdmin();
+    // Reusing the stored device keeps one "host panel" device; anything odd gets a new one.
+    const deviceId = typeof args.device_id === 'string' && /^[A-Za-z0-9._~-]{1,64}$/.test(args.device_id) ? args.device_id : undefined;
+    const deviceName = typeof args.device_name === 'string' ? args.device_name : null;
+    const session = await deps.accounts.createSession(userId, deviceId, deviceName);
+    return { user_id: session.userId, device_id: session.deviceId, access_token: session.accessToken };
+  },
   async 'user.deactivate'(deps, args) {
     const userId = localUser(deps, str(args, 'name'));
     await deps.accounts.deactivate(userId);

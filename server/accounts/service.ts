@@ -39,6 +39,7 @@ export class AccountService {
   private readonly lastSeen = new Map<string, LastSeen>();
   private readonly devicesRemovedListeners: ((userId: string, deviceIds: string[]) => void)[] = [];
   private readonly deactivatedListeners: ((userId: string) => void)[] = [];
+  private readonly seenListeners: (() => void)[] = [];
 
   constructor(deps: { storage: Storage; clock: Clock; serverName: string }) {
     this.storage = deps.storage;
@@ -158,12 +159,31 @@ export class AccountService {
   authenticateToken(accessToken: string, seen?: { ip: string; userAgent: string | null }): Requester {
     const owner = this.storage.read((db) => tokens.findTokenOwner(db, hashToken(accessToken)));
     if (!owner || owner.deactivated) throw errors.unknownToken();
-    if (seen) this.lastSeen.set(`${owner.user_id}|${owner.device_id}`, { ...seen, ts: this.clock.now() });
+    if (seen) {
+      this.lastSeen.set(`${owner.user_id}|${owner.device_id}`, { ...seen, ts: this.clock.now() });
+      for (const listener of this.seenListeners) listener();
+    }
     return { userId: owner.user_id, deviceId: owner.device_id, isAdmin: owner.is_admin === 1 };
   }
 
   lastSeenOf(userId: string, deviceId: string): LastSeen | null {
     return this.lastSeen.get(`${userId}|${deviceId}`) ?? null;
+  }
+
+  /** Devices used since `sinceTs` (the host's status: who is connected). */
+  recentlySeen(sinceTs: number): (LastSeen & { userId: string; deviceId: string })[] {
+    const out: (LastSeen & { userId: string; deviceId: string })[] = [];
+    for (const [key, seen] of this.lastSeen) {
+      if (seen.ts < sinceTs) continue;
+      const bar = key.indexOf('|');
+      out.push({ ...seen, userId: key.slice(0, bar), deviceId: key.slice(bar + 1) });
+    }
+    return out;
+  }
+
+  /** Called after a device made an authenticated request (the host's status feed). */
+  onSeen(listener: () => void): void {
+    this.seenListeners.push(listener);
   }
 
   listDevices(userId: string): devices.DeviceRow[] {

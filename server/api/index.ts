@@ -58,6 +58,8 @@ import * as voip from './voip.ts';
 import * as thirdparty from './thirdparty.ts';
 import * as openid from './openid.ts';
 import * as mutualRooms from './mutual_rooms.ts';
+// The desktop host panel's live status (issue 11).
+import * as adminStatus from './admin_status.ts';
 
 interface ApiArea {
   register(routes: RouteTable, ctx: ServerContext): void;
@@ -72,6 +74,7 @@ AREAS.push(mediaUpload, mediaDownload, mediaThumbnail, mediaConfig, mediaPreview
 AREAS.push(filter, accountData, tags, pushRules, receipts, readMarkers, typing, presence, notifications);
 // Directory, search, spaces, push and the rest (issue 8).
 AREAS.push(userDirectory, publicRooms, hierarchy, search, roomUpgrade, report, pushers, voip, thirdparty, openid, mutualRooms);
+AREAS.push(adminStatus);
 
 export function registerAll(routes: RouteTable, ctx: ServerContext): void {
   for (const area of AREAS) area.register(routes, ctx);

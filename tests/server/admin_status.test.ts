@@ -1,0 +1,162 @@
+// The host's live status feed over a real WebSocket to a real server process: a snapshot on connect,
+// a user's sync shows their device as connected, a sent message counts in "messages today", a new
+// account shows, updates are at most one a second, non-admins are refused, a revoked token ends the
+// feed, and a closed socket leaves the server working (and, in-process, no timers behind).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { request, startServer, tempDataDir, type ServerProcess } from '../helpers/server.ts';
+import { createUser, login, registerAndLogin, type LoggedIn } from '../helpers/accounts.ts';
+import { TestUser } from '../helpers/rooms.ts';
+import { connectStatus } from '../helpers/status_feed.ts';
+import { startHomeserver } from '../../server/index.ts';
+import { createLogger } from '../../server/log.ts';
+import fs from 'node:fs';
+
+let server: ServerProcess;
+let admin: LoggedIn;
+let anna: TestUser;
+
+beforeAll(async () => {
+  server = await startServer();
+  admin = await registerAndLogin(server, 'root', 'root-password', { admin: true });
+  anna = new TestUser(server, await registerAndLogin(server, 'anna'));
+});
+afterAll(async () => {
+  await server?.dispose();
+});
+
+async function ticket(token: string) {
+  return request(server.url, 'POST', '/_meowtrix/admin/v1/status/ticket', { token, body: {} });
+}
+
+describe('GET /_meowtrix/admin/v1/status', () => {
+  it('answers admins with every field; 401 without a token; 403 for others', async () => {
+    const none = await request(server.url, 'GET', '/_meowtrix/admin/v1/status');
+    expect(none.status).toBe(401);
+    expect(none.body.errcode).toBe('M_MISSING_TOKEN');
+    const user = await request(server.url, 'GET', '/_meowtrix/admin/v1/status', { token: anna.session.accessToken });
+    expect(user.status).toBe(403);
+    expect(user.body.errcode).toBe('M_FORBIDDEN');
+    const res = await request(server.url, 'GET', '/_meowtrix/admin/v1/status', { token: admin.accessToken });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      server_name: expect.any(String),
+      started_at: expect.any(Number),
+      uptime_ms: expect.any(Number),
+      messages_today: 0,
+      accounts: 2,
+      database_bytes: expect.any(Number),
+      media_bytes: 0,
+    });
+    expect(res.body.database_bytes).toBeGreaterThan(0);
+    // The admin's own request just now makes their device connected.
+    expect(res.body.connected_devices).toContainEqual(expect.objectContaining({ user_id: '@root:' + res.body.server_name, device_id: admin.deviceId, last_seen_ip: expect.stringMatching(/127\.0\.0\.1/) }));
+    const midnight = new Date();
+    midnight.setHours(0, 0, 0, 0);
+    expect(res.body.day_start_ts).toBe(midnight.getTime());
+  });
+});
+
+describe('status WebSocket', () => {
+  it('refuses a missing token (401), a non-admin (403) and an unknown or reused ticket (401)', async () => {
+    await expect(connectStatus(server.url, {})).rejects.toMatchObject({ status: 401, body: { errcode: 'M_MISSING_TOKEN' } });
+    await expect(connectStatus(server.url, { token: anna.session.accessToken })).rejects.toMatchObject({ status: 403, body: { errcode: 'M_FORBIDDEN' } });
+    await expect(connectStatus(server.url, { token: 'not-a-token' })).rejects.toMatchObject({ status: 401, body: { errcode: 'M_UNKNOWN_TOKEN' } });
+    await expect(connectStatus(server.url, { ticket: 'made-up' })).rejects.toMatchObject({ status: 401, body: { errcode: 'M_UNKNOWN_TOKEN' } });
+    expect((await ticket(anna.session.accessToken)).status).toBe(403);
+    const t = await ticket(admin.accessToken);
+    expect(t.status).toBe(200);
+    const first = await connectStatus(server.url, { ticket: t.body.ticket });
+    await first.waitFor(() => true);
+    await first.close();
+    await expect(connectStatus(server.url, { ticket: t.body.ticket })).rejects.toMatchObject({ status: 401 });
+  });
+
+  it('pushes a snapshot on connect, then devices, messages and accounts as they change', async () => {
+    const t = await ticket(admin.accessToken);
+    const feed = await connectStatus(server.url, { ticket: t.body.ticket });
+    const first = await feed.waitFor(() => true);
+    expect(first.accounts).toBe(2);
+    const before = first.messages_today;
+
+    // A phone syncs: its device shows as connected.
+    const phone = new TestUser(server, await login(server, 'anna', 'pw-anna', { initial_device_display_name: 'Anna phone' }));
+    await phone.sync({ timeout: 0 });
+    const seen = await feed.waitFor((s) => s.connected_devices.some((d: any) => d.device_id === phone.session.deviceId));
+    expect(seen.connected_devices.find((d: any) => d.device_id === phone.session.deviceId)).toMatchObject({ user_id: phone.userId, display_name: 'Anna phone', last_seen_ip: expect.stringMatching(/127\.0\.0\.1/) });
+
+    // A room (state events: not messages), then one message: +1.
+    const roomId = await phone.createRoom({ name: 'Kitchen' });
+    await phone.text(roomId, 'dinner at 7');
+    const counted = await feed.waitFor((s) => s.messages_today === before + 1);
+    expect(counted.messages_today).toBe(before + 1);
+    // Encrypted messages count too.
+    await phone.send(roomId, { algorithm: 'm.megolm.v1.aes-sha2', ciphertext: 'AAAA', sender_key: 'k', session_id: 's', device_id: phone.session.deviceId }, 'm.room.encrypted');
+    await feed.waitFor((s) => s.messages_today === before + 2);
+
+    // An account made through the admin API shows.
+    const put = await request(server.url, 'PUT', `/_synapse/admin/v2/users/${encodeURIComponent('@bob:' + first.server_name)}`, { token: admin.accessToken, body: { password: 'bob-password' } });
+    expect(put.status).toBe(201);
+    await feed.waitFor((s) => s.accounts === 3);
+
+    // A burst of messages: at most one update a second, and the last one has them all.
+    const sentAt = feed.updates.length;
+    for (let i = 0; i < 8; i++) await phone.text(roomId, `burst ${i}`);
+    await feed.waitFor((s) => s.messages_today === before + 10);
+    const burst = feed.updates.slice(sentAt);
+    for (let i = 1; i < burst.length; i++) expect(burst[i]!.at - burst[i - 1]!.at).toBeGreaterThanOrEqual(900);
+    await feed.close();
+  }, 30_000);
+
+  it('works with a bearer header (the desktop main process) and ends when the token is revoked', async () => {
+    const session = await login(server, 'root', 'root-password');
+    const feed = await connectStatus(server.url, { token: session.accessToken });
+    await feed.waitFor(() => true);
+    expect((await request(server.url, 'POST', '/_matrix/client/v3/logout', { token: session.accessToken, body: {} })).status).toBe(200);
+    // The next change finds the token dead and closes the socket with 4401.
+    await anna.sync({ timeout: 0 });
+    expect(await feed.closed).toEqual({ code: 4401, reason: 'M_UNKNOWN_TOKEN' });
+  }, 20_000);
+
+  it('a closed socket leaves the server answering, and a new socket gets a fresh snapshot', async () => {
+    const feed = await connectStatus(server.url, { token: admin.accessToken });
+    await feed.waitFor(() => true);
+    await feed.close();
+    await anna.sync({ timeout: 0 });
+    expect((await request(server.url, 'GET', '/health')).status).toBe(200);
+    const again = await connectStatus(server.url, { token: admin.accessToken });
+    const status = await again.waitFor(() => true);
+    expect(status.accounts).toBe(3);
+    await again.close();
+  });
+});
+
+describe('status feed timers (in-process server)', () => {
+  it('no timer is left once the last socket closes, even with devices in the 5-minute window', async () => {
+    const dataDir = tempDataDir();
+    const hs = await startHomeserver({ port: 0, bind: '127.0.0.1', dataDir, serverName: 'timers.test' }, { log: createLogger('silent') });
+    try {
+      const srv = { url: hs.url, dataDir };
+      await createUser(srv, 'root', 'root-password', { admin: true });
+      const root = await login(srv, 'root', 'root-password');
+      const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+      // Warm up the same paths without a listener, then take the baseline.
+      await request(hs.url, 'GET', '/_matrix/client/v3/sync?timeout=0', { token: root.accessToken });
+      await new Promise((r) => setTimeout(r, 300));
+      const baseline = timers();
+
+      const feed = await connectStatus(hs.url, { token: root.accessToken });
+      await feed.waitFor((s) => s.connected_devices.length > 0);
+      await request(hs.url, 'GET', '/_matrix/client/v3/sync?timeout=0', { token: root.accessToken });
+      // An update is due, then the 5-minute expiry timer is armed: timers exist while listening.
+      await new Promise((r) => setTimeout(r, 1_300));
+      expect(timers()).toBeGreaterThan(baseline);
+      await feed.close();
+      await new Promise((r) => setTimeout(r, 300));
+      expect(timers()).toBeLessThanOrEqual(baseline);
+      expect((await request(hs.url, 'GET', '/health')).status).toBe(200);
+    } finally {
+      await hs.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 20_000);
+});
