@@ -26,7 +26,8 @@ async function probeHomeserver(baseUrl: string): Promise<void> {
   if (!res.ok || !Array.isArray(versions)) throw new LoginError('not-matrix', `GET /versions answered ${res.status}`);
 }
 
-export async function passwordLogin(baseUrl: string, username: string, password: string, deviceName: string): Promise<StoredSession> {
+/** `deviceId` logs in again as an existing session of mine (after it expired), keeping its keys. */
+export async function passwordLogin(baseUrl: string, username: string, password: string, deviceName: string, deviceId?: string): Promise<StoredSession> {
   await probeHomeserver(baseUrl);
   const client = createClient({ baseUrl });
   try {
@@ -35,6 +36,7 @@ export async function passwordLogin(baseUrl: string, username: string, password:
       identifier: { type: 'm.id.user', user: username.trim() },
       password,
       initial_device_display_name: deviceName,
+      ...(deviceId ? { device_id: deviceId } : {}),
     });
     return { baseUrl, userId: res.user_id, accessToken: res.access_token, deviceId: res.device_id };
   } catch (err) {
