@@ -25,6 +25,7 @@ import { textContent } from './markdown.ts';
 import { MediaLoader } from './media.ts';
 import { PendingUpload } from './uploads.svelte.ts';
 import { startCrypto } from './crypto.ts';
+import { SecretKeyCache } from '../security/secret-keys.ts';
 
 /** What FluffyChat and Element put in m.room.encryption for new rooms. */
 const ENCRYPTION_STATE = { type: EventType.RoomEncryption, state_key: '', content: { algorithm: 'm.megolm.v1.aes-sha2' } };
@@ -67,6 +68,8 @@ export class ChatSession {
   readonly client: MatrixClient;
   readonly userId: string;
   readonly media: MediaLoader;
+  /** The recovery key while this session uses it (secure backup: renderer/src/security/). */
+  readonly secretKeys = new SecretKeyCache();
   connection = $state<ConnectionState>('starting');
   /** My display name and avatar. */
   profile = $state<{ displayName: string; avatarMxc: string | null }>({ displayName: '', avatarMxc: null });
@@ -110,6 +113,7 @@ export class ChatSession {
       deviceId: session.deviceId,
       // No calls in this app: skips TURN polling (and its console errors on servers without VoIP).
       disableVoip: true,
+      cryptoCallbacks: this.secretKeys.callbacks,
     });
     this.media = new MediaLoader(this.client, session.accessToken);
     this.client.on(ClientEvent.Sync, (state) => {
