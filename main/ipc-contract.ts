@@ -61,6 +61,20 @@ export interface HostingStats {
   lastSnapshotAt: number | null;
 }
 
+/** The hosted server's live status, as its admin WebSocket pushes it (server/status/feed.ts). */
+export interface HostLiveStatus {
+  server_name: string;
+  started_at: number;
+  uptime_ms: number;
+  connected_devices: { user_id: string; device_id: string; display_name: string | null; last_seen_ts: number; last_seen_ip: string }[];
+  messages_today: number;
+  day_start_ts: number;
+  accounts: number;
+  database_bytes: number;
+  media_bytes: number;
+  last_snapshot_ts: number | null;
+}
+
 export interface ReachabilityView {
   addresses: { url: string; reachable: boolean }[];
   /** Active firewalls on this PC, each with the command that opens the server's port. */
@@ -87,6 +101,10 @@ export interface IpcInvokeMap {
   'hosting:reachability': { args: []; result: ReachabilityView };
   /** Replaces the data dir with a backup (the page confirms first); the server is stopped meanwhile. */
   'hosting:restore': { args: []; result: RestoreResult };
+  /** Starts (true) or stops (false) relaying the server's live status as 'hosting:live-status' events. */
+  'hosting:watch-status': { args: [on: boolean]; result: void };
+  /** When the host admin's token could not be renewed: sign the panel in with the admin's password. */
+  'hosting:admin-sign-in': { args: [username: string, password: string]; result: CreateAdminResult };
 }
 
 export type IpcChannel = keyof IpcInvokeMap;
@@ -94,6 +112,8 @@ export type IpcChannel = keyof IpcInvokeMap;
 /** Main → renderer notifications. */
 export interface IpcEventMap {
   'hosting:changed': HostingView;
+  /** The live status while watched; null when it is unavailable (server stopped, admin signed out). */
+  'hosting:live-status': HostLiveStatus | null;
 }
 
 /** What the preload puts on `window.meowtrix`. Absent when the renderer runs in a plain browser. */
@@ -113,4 +133,7 @@ export interface MeowtrixDesktopApi {
   checkReachability(): Promise<ReachabilityView>;
   /** Live hosting status; returns the unsubscribe function. */
   onHostingChanged(listener: (view: HostingView) => void): () => void;
+  /** The server's live status, pushed (no polling) until the returned function is called. */
+  watchHostStatus(listener: (status: HostLiveStatus | null) => void): () => void;
+  signInHostAdmin(username: string, password: string): Promise<CreateAdminResult>;
 }

@@ -80,6 +80,22 @@ export function createIpcHandlers(deps: IpcDeps): IpcHandlers {
         return { ok: false, error: err instanceof Error ? err.message : String(err) };
       }
     },
+    async 'hosting:watch-status'(args) {
+      expectArgs('hosting:watch-status', args, 1);
+      if (typeof args[0] !== 'boolean') throw new IpcPayloadError('hosting:watch-status: expected true or false');
+      host.watchStatus(args[0]);
+    },
+    async 'hosting:admin-sign-in'(args): Promise<CreateAdminResult> {
+      expectArgs('hosting:admin-sign-in', args, 2);
+      const [username, password] = args;
+      if (typeof username !== 'string' || username.length < 1 || username.length > 255) return { ok: false, error: 'Type the host admin\'s name.' };
+      if (typeof password !== 'string' || password.length < 1 || password.length > 512) return { ok: false, error: 'Type the password (at most 512 characters).' };
+      try {
+        return { ok: true, session: await host.adminSignIn(username, password) };
+      } catch (err) {
+        return { ok: false, error: err instanceof Error ? err.message : String(err) };
+      }
+    },
     async 'hosting:admin-session'(args) {
       expectArgs('hosting:admin-session', args, 0);
       return host.adminSession();

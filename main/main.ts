@@ -73,6 +73,10 @@ if (!app.requestSingleInstanceLock()) {
     app.quit();
   };
 
+  host.onLiveStatus((status) => {
+    if (mainWindow && !mainWindow.isDestroyed()) sendToRenderer(mainWindow.webContents, 'hosting:live-status', status);
+  });
+
   supervisor.on('status', () => {
     const view = host.view();
     tray?.update(settings.get().hosting, view);

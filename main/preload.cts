@@ -1,7 +1,7 @@
 // Sandboxed preload (CommonJS; sandboxed preloads may require only 'electron' and a few builtins):
 // exposes a small allow-listed API on window.meowtrix. No ipcRenderer or Node object reaches the page.
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import type { HostingView, IpcChannel, IpcInvokeMap, MeowtrixDesktopApi } from './ipc-contract.ts';
+import type { HostLiveStatus, HostingView, IpcChannel, IpcInvokeMap, MeowtrixDesktopApi } from './ipc-contract.ts';
 
 function invoke<C extends IpcChannel>(channel: C, ...args: IpcInvokeMap[C]['args']): Promise<IpcInvokeMap[C]['result']> {
   return ipcRenderer.invoke(channel, ...args);
@@ -26,6 +26,16 @@ const api: MeowtrixDesktopApi = {
     ipcRenderer.on('hosting:changed', wrapped);
     return () => ipcRenderer.off('hosting:changed', wrapped);
   },
+  watchHostStatus: (listener) => {
+    const wrapped = (_event: IpcRendererEvent, status: HostLiveStatus | null) => listener(status);
+    ipcRenderer.on('hosting:live-status', wrapped);
+    void invoke('hosting:watch-status', true);
+    return () => {
+      ipcRenderer.off('hosting:live-status', wrapped);
+      void invoke('hosting:watch-status', false);
+    };
+  },
+  signInHostAdmin: (username, password) => invoke('hosting:admin-sign-in', username, password),
 };
 
 contextBridge.exposeInMainWorld('meowtrix', api);

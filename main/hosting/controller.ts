@@ -1,13 +1,14 @@
 // Hosting as the settings describe it: turning "Host server" on or off, or changing the port,
 // bind or data folder, applies live to the supervised server; start at login follows too.
 import { HostingSupervisor, type HostConfig, type HostingStatus } from './supervisor.ts';
-import { HostAdminStore, createHostAdmin, tokenValid, type MatrixSession } from './host_admin.ts';
+import { HostAdminStore, createHostAdmin, remintHostAdmin, signInHostAdmin, tokenState, type MatrixSession } from './host_admin.ts';
+import { StatusRelay } from './status_relay.ts';
 import { callAdminSocket } from '../../server/http/admin_socket.ts';
 import type { SettingsStore } from '../settings/store.ts';
 import type { DesktopSettings } from '../settings/settings.ts';
 import { bindAddress, phoneUrls } from '../lan.ts';
 import { storageStats } from './storage_stats.ts';
-import type { HostingStats, ReachabilityView } from '../ipc-contract.ts';
+import type { HostLiveStatus, HostingStats, ReachabilityView } from '../ipc-contract.ts';
 import { checkReachability, openPortCommand, type FirewallKind } from './reachability.ts';
 
 export interface HostingView {
@@ -37,10 +38,34 @@ export interface HostControllerOptions {
 
 export class HostController {
   private readonly o: HostControllerOptions;
+  private readonly liveListeners = new Set<(status: HostLiveStatus | null) => void>();
+  private readonly relay: StatusRelay;
+  /** One renewal at a time: the panel and the relay may both find the token dead together. */
+  private renewing: Promise<MatrixSession | null> | null = null;
 
   constructor(options: HostControllerOptions) {
     this.o = options;
-    options.supervisor.on('status', (status) => void this.noteAccounts(status));
+    this.relay = new StatusRelay({
+      session: (refused) => this.adminSession({ refused }),
+      onStatus: (status) => this.liveListeners.forEach((listener) => listener(status)),
+    });
+    options.supervisor.on('status', (status) => {
+      void this.noteAccounts(status);
+      if (status.state === 'running') this.relay.serverUp();
+      else this.relay.serverDown();
+    });
+  }
+
+  /** The live status relayed from the server's WebSocket (main.ts sends it to the window). */
+  onLiveStatus(listener: (status: HostLiveStatus | null) => void): () => void {
+    this.liveListeners.add(listener);
+    return () => this.liveListeners.delete(listener);
+  }
+
+  /** The panel opened (true) or closed (false): the relay runs only while it is watched. */
+  watchStatus(on: boolean): void {
+    if (on) this.relay.start();
+    else this.relay.stop();
   }
 
   settings(): DesktopSettings {
@@ -93,13 +118,39 @@ export class HostController {
     return window;
   }
 
-  /** The panel's admin session: only while hosting runs and the stored token still works. */
-  async adminSession(): Promise<MatrixSession | null> {
+  /**
+   * The panel's admin session, only while hosting runs. A token the server refuses (revoked, device
+   * signed out, password changed) is replaced by a fresh one minted through the admin socket; null
+   * when that fails too (the panel then asks the admin to sign in). `refused`: the caller just saw
+   * the stored token refused, so skip asking the server again.
+   */
+  async adminSession(options: { refused?: boolean } = {}): Promise<MatrixSession | null> {
     const status = this.o.supervisor.status;
-    const admin = this.o.admins.get(this.settings().dataDir);
+    const dataDir = this.settings().dataDir;
+    const admin = this.o.admins.get(dataDir);
     if (status.state !== 'running' || !status.url || !admin) return null;
-    if (!(await tokenValid(status.url, admin.accessToken))) return null;
-    return { baseUrl: status.url, userId: admin.userId, accessToken: admin.accessToken, deviceId: admin.deviceId };
+    const baseUrl = status.url;
+    const state = options.refused ? 'dead' : await tokenState(baseUrl, admin.accessToken);
+    if (state === 'valid') return { baseUrl, userId: admin.userId, accessToken: admin.accessToken, deviceId: admin.deviceId };
+    if (state === 'unknown') return null;
+    this.renewing ??= (async () => {
+      // Another caller may have renewed it meanwhile.
+      const latest = this.o.admins.get(dataDir);
+      if (latest && latest.accessToken !== admin.accessToken) return { baseUrl, userId: latest.userId, accessToken: latest.accessToken, deviceId: latest.deviceId };
+      return remintHostAdmin(this.o.admins, { dataDir, baseUrl }).catch(() => null);
+    })().finally(() => {
+      this.renewing = null;
+    });
+    return this.renewing;
+  }
+
+  /** The fallback when renewal fails: the admin signs the panel in with a password. */
+  async adminSignIn(username: string, password: string): Promise<MatrixSession> {
+    const status = this.o.supervisor.status;
+    if (status.state !== 'running' || !status.url) throw new Error('turn on "Host server" first');
+    const session = await signInHostAdmin(this.o.admins, { dataDir: this.settings().dataDir, baseUrl: status.url }, username, password);
+    if (this.relay.watching) this.relay.serverUp();
+    return session;
   }
 
   /** Replaces the data dir with a backup: the server stops first (restore refuses a live dir) and comes back if it was on. */

@@ -82,7 +82,7 @@ export async function createHostAdmin(
   const reply = await callAdminSocket(server.dataDir, 'user.add', { name: username, password, admin: true });
   if (!reply) throw new HostAdminError('M_UNKNOWN', 'the hosted server is not running');
   if (!reply.ok) throw new HostAdminError(reply.error?.errcode ?? 'M_UNKNOWN', reply.error?.error ?? 'could not create the account');
-  const panel = await passwordLogin(server.baseUrl, username, password, 'Meowtrix host panel');
+  const panel = await passwordLogin(server.baseUrl, username, password, PANEL_DEVICE_NAME);
   store.save({ dataDir: server.dataDir, userId: panel.userId, accessToken: panel.accessToken, deviceId: panel.deviceId });
   const window = await passwordLogin(server.baseUrl, username, password, 'Meowtrix desktop');
   return { panel, window };
@@ -90,10 +90,47 @@ export async function createHostAdmin(
 
 /** Whether a token still works (a reset password or a signed-out device ends it). */
 export async function tokenValid(baseUrl: string, accessToken: string): Promise<boolean> {
+  return (await tokenState(baseUrl, accessToken)) === 'valid';
+}
+
+/** 'dead': the server refused the token (401); 'unknown': the server could not be asked. */
+export async function tokenState(baseUrl: string, accessToken: string): Promise<'valid' | 'dead' | 'unknown'> {
   try {
     const res = await fetch(`${baseUrl}/_matrix/client/v3/account/whoami`, { headers: { Authorization: `Bearer ${accessToken}` } });
-    return res.ok;
+    if (res.ok) return 'valid';
+    return res.status === 401 ? 'dead' : 'unknown';
   } catch {
-    return false;
+    return 'unknown';
   }
+}
+
+export const PANEL_DEVICE_NAME = 'Meowtrix host panel';
+
+/**
+ * The stored host-admin token died (revoked, device signed out, password changed): mint a new one
+ * for the same admin through the data dir's admin socket. Owning the data dir is the credential,
+ * so no password is asked. Throws when the account is gone, deactivated or no longer an admin.
+ */
+export async function remintHostAdmin(store: HostAdminStore, server: { dataDir: string; baseUrl: string }): Promise<MatrixSession> {
+  const stored = store.get(server.dataDir);
+  if (!stored) throw new HostAdminError('M_UNKNOWN', 'no host admin is stored for this data folder');
+  const reply = await callAdminSocket(server.dataDir, 'user.session', { name: stored.userId, device_id: stored.deviceId, device_name: PANEL_DEVICE_NAME, require_admin: true });
+  if (!reply) throw new HostAdminError('M_UNKNOWN', 'the hosted server is not running');
+  if (!reply.ok) throw new HostAdminError(reply.error?.errcode ?? 'M_UNKNOWN', reply.error?.error ?? 'could not sign the host panel in');
+  const result = reply.result as { user_id: string; device_id: string; access_token: string };
+  store.save({ dataDir: server.dataDir, userId: result.user_id, accessToken: result.access_token, deviceId: result.device_id });
+  return { baseUrl: server.baseUrl, userId: result.user_id, accessToken: result.access_token, deviceId: result.device_id };
+}
+
+/** The fallback when minting fails: the host admin signs the panel in with a password. Admins only. */
+export async function signInHostAdmin(store: HostAdminStore, server: { dataDir: string; baseUrl: string }, user: string, password: string): Promise<MatrixSession> {
+  const session = await passwordLogin(server.baseUrl, user, password, PANEL_DEVICE_NAME);
+  const probe = await fetch(`${server.baseUrl}/_synapse/admin/v1/server_version`, { headers: { Authorization: `Bearer ${session.accessToken}` } });
+  if (!probe.ok) {
+    // Not an admin: this session is no use to the panel; do not leave it behind.
+    await fetch(`${server.baseUrl}/_matrix/client/v3/logout`, { method: 'POST', headers: { Authorization: `Bearer ${session.accessToken}` } }).catch(() => {});
+    throw new HostAdminError('M_FORBIDDEN', `${session.userId} is not an admin of this server`);
+  }
+  store.save({ dataDir: server.dataDir, userId: session.userId, accessToken: session.accessToken, deviceId: session.deviceId });
+  return session;
 }

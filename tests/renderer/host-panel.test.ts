@@ -9,6 +9,8 @@ import type { Browser, Page } from 'playwright-core';
 import { assertRendererBuilt, eventually, launchBrowser, openGuardedPage, saveScreenshot, type GuardedPage } from '../helpers/browser.ts';
 import { desktopHarness, serveRenderer, type DesktopHarness } from '../helpers/host.ts';
 import { request } from '../helpers/server.ts';
+import { createUser, login } from '../helpers/accounts.ts';
+import { TestUser } from '../helpers/rooms.ts';
 import type { IpcChannel } from '../../main/ipc-contract.ts';
 
 // jsqr is CommonJS built from `export default`: under Node's ESM loader the function sits on .default.
@@ -20,13 +22,21 @@ let guarded: GuardedPage;
 let page: Page;
 let renderer: Awaited<ReturnType<typeof serveRenderer>>;
 
+/** Every IPC call the pages made, in order (to prove nothing is polled). */
+const invoked: IpcChannel[] = [];
+
 /** Installs the preload's API shape on window.meowtrix, each call going to the real handler. */
 async function installDesktopBridge(p: Page, harness: DesktopHarness): Promise<void> {
-  await p.exposeFunction('__meowtrixInvoke', (channel: IpcChannel, args: unknown[]) => harness.handlers[channel](args));
+  await p.exposeFunction('__meowtrixInvoke', (channel: IpcChannel, args: unknown[]) => {
+    invoked.push(channel);
+    return harness.handlers[channel](args);
+  });
   await p.addInitScript(() => {
     const invoke = (window as any).__meowtrixInvoke as (channel: string, args: unknown[]) => Promise<unknown>;
     const listeners = new Set<(view: unknown) => void>();
+    const liveListeners = new Set<(status: unknown) => void>();
     (window as any).__meowtrixHostingChanged = (view: unknown) => listeners.forEach((l) => l(view));
+    (window as any).__meowtrixLiveStatus = (status: unknown) => liveListeners.forEach((l) => l(status));
     (window as any).meowtrix = {
       getAppInfo: () => invoke('app:get-info', []),
       setUnreadCount: (count: unknown) => invoke('app:set-unread', [count]),
@@ -44,7 +54,20 @@ async function installDesktopBridge(p: Page, harness: DesktopHarness): Promise<v
         listeners.add(l);
         return () => listeners.delete(l);
       },
+      watchHostStatus: (l: (status: unknown) => void) => {
+        liveListeners.add(l);
+        void invoke('hosting:watch-status', [true]);
+        return () => {
+          liveListeners.delete(l);
+          void invoke('hosting:watch-status', [false]);
+        };
+      },
+      signInHostAdmin: (u: unknown, pw: unknown) => invoke('hosting:admin-sign-in', [u, pw]),
     };
+  });
+  // Main relays the server's live status to the window (webContents.send in the app).
+  harness.host.onLiveStatus((status) => {
+    void p.evaluate((s) => (window as any).__meowtrixLiveStatus?.(s), status).catch(() => {});
   });
   // Main pushes status changes to the window (webContents.send in the app).
   harness.supervisor.on('status', () => {
@@ -89,7 +112,7 @@ describe('host panel', () => {
     await page.getByRole('button', { name: 'Host server' }).click();
     const dialog = page.getByRole('dialog', { name: 'Host server' });
     await eventually(() => dialog.locator('.state').getAttribute('data-state')).toBe('running');
-    // Status: accounts and disk use of the data dir.
+    // Status (live from the server): accounts and disk use of the data dir.
     await eventually(() => dialog.getByText('1 accounts').isVisible()).toBe(true);
     await eventually(() => dialog.getByText(/^Storage: database \d+ KiB/).isVisible()).toBe(true);
     const shown = (await dialog.getByTestId('phone-url').first().textContent())!.trim();
@@ -165,6 +188,62 @@ describe('host panel', () => {
     const admin = (await h.host.adminSession())!;
     const gone = await request(url, 'GET', `/_synapse/admin/v1/registration_tokens/${encodeURIComponent(token)}`, { token: admin.accessToken });
     expect(gone.status).toBe(404);
+  }, 60_000);
+
+  it('status changes live when a phone sends a message, and nothing is polled', async () => {
+    const dialog = page.getByRole('dialog', { name: 'Host server' });
+    const messages = dialog.getByTestId('status-messages');
+    await eventually(() => messages.textContent()).toMatch(/^Messages today: \d+$/);
+    const before = Number((await messages.textContent())!.match(/\d+/)![0]);
+
+    // A phone (raw HTTP, as FluffyChat would) signs in, makes a room and says something.
+    const url = h.supervisor.status.url!;
+    const server = { url, dataDir: h.dataDir };
+    await createUser(server, 'phone', 'phone-password');
+    const phone = new TestUser(server, await login(server, 'phone', 'phone-password', { initial_device_display_name: 'Kitchen phone' }));
+    const roomId = await phone.createRoom({ name: 'Groceries' });
+    await phone.text(roomId, 'we need milk');
+    await eventually(() => messages.textContent()).toBe(`Messages today: ${before + 1}`);
+    await eventually(() => dialog.getByTestId('status-connected').textContent()).toContain('Kitchen phone');
+    await eventually(() => dialog.getByTestId('status-accounts').textContent()).toMatch(/^\d+ accounts$/);
+
+    // Quiet for 3.5 s: no IPC call and no admin request from the page (only the uptime clock ticks).
+    const adminRequests: string[] = [];
+    const onRequest = (r: { url(): string }) => {
+      if (/\/_meowtrix\/|\/_synapse\/admin\//.test(r.url())) adminRequests.push(r.url());
+    };
+    page.on('request', onRequest);
+    const calls = invoked.length;
+    await new Promise((r) => setTimeout(r, 3_500));
+    expect(invoked.slice(calls)).toEqual([]);
+    expect(adminRequests).toEqual([]);
+    // ...yet the next message still arrives, pushed.
+    await phone.text(roomId, 'and eggs');
+    await eventually(() => messages.textContent()).toBe(`Messages today: ${before + 2}`);
+    page.off('request', onRequest);
+    expect(invoked.slice(calls)).toEqual([]);
+    expect(invoked.filter((c) => c === 'hosting:watch-status' || c === 'hosting:stats')).toEqual(['hosting:watch-status']);
+  }, 60_000);
+
+  it('when the panel\'s admin token is revoked, the next panel action still works (token re-minted)', async () => {
+    const dialog = page.getByRole('dialog', { name: 'Host server' });
+    const accounts = dialog.getByRole('region', { name: 'Accounts' });
+    const url = h.supervisor.status.url!;
+    const old = (await h.host.adminSession())!;
+    // Another client signs the panel's device out (what "sign out all other sessions" does).
+    expect((await request(url, 'POST', '/_matrix/client/v3/logout', { token: old.accessToken, body: {} })).status).toBe(200);
+    await accounts.getByLabel('Name').fill('erin');
+    await accounts.getByLabel('Password').fill('erin typed this');
+    await accounts.getByRole('button', { name: 'Create account' }).click();
+    await eventually(() => accounts.getByTestId('shown-password').textContent()).toBe('erin typed this');
+    await eventually(() => accounts.locator('[data-user="@erin:host.test"]').isVisible()).toBe(true);
+    expect((await createClient({ baseUrl: url }).loginWithPassword('erin', 'erin typed this')).user_id).toBe('@erin:host.test');
+    const renewed = (await h.host.adminSession())!;
+    expect(renewed.accessToken).not.toBe(old.accessToken);
+    expect(renewed.deviceId).toBe(old.deviceId);
+    // The live status carried on (main's socket renewed its token too).
+    await eventually(() => dialog.getByTestId('status-accounts').textContent()).toMatch(/^\d+ accounts$/);
+    expect(await dialog.getByRole('heading', { name: 'Sign the panel in again' }).count()).toBe(0);
   }, 60_000);
 
   it('speaks Chinese when the app does', async () => {

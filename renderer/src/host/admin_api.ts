@@ -49,16 +49,39 @@ export interface AdminApi {
   revokeToken(token: string): Promise<void>;
 }
 
-export function createAdminApi(session: MatrixSession): AdminApi {
-  const { baseUrl, accessToken } = session;
+/**
+ * `renew` asks main for the admin session again when the server says the token is dead (main mints
+ * a fresh one through the data dir's admin socket); null means the admin must sign in again.
+ */
+export function createAdminApi(session: MatrixSession, renew?: () => Promise<MatrixSession | null>, onSignedOut?: () => void): AdminApi {
+  const { baseUrl } = session;
+  let accessToken = session.accessToken;
   const serverName = session.userId.slice(session.userId.indexOf(':') + 1);
 
-  async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const res = await fetch(baseUrl + path, {
+  const send = (method: string, path: string, body?: unknown) =>
+    fetch(baseUrl + path, {
       method,
       headers: { Authorization: `Bearer ${accessToken}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
+
+  /** One request; a dead token is renewed once and the request repeated. */
+  async function authed(method: string, path: string, body?: unknown): Promise<Response> {
+    const res = await send(method, path, body);
+    if (res.status !== 401 || !renew) return res;
+    const json = (await res.clone().json().catch(() => ({}))) as { errcode?: string };
+    if (json.errcode !== 'M_UNKNOWN_TOKEN') return res;
+    const fresh = await renew();
+    if (!fresh || fresh.baseUrl !== baseUrl) {
+      onSignedOut?.();
+      return res;
+    }
+    accessToken = fresh.accessToken;
+    return send(method, path, body);
+  }
+
+  async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await authed(method, path, body);
     const json = (await res.json().catch(() => ({}))) as { errcode?: string; error?: string };
     if (!res.ok) throw new AdminApiError(res.status, json.errcode ?? 'M_UNKNOWN', json.error ?? `HTTP ${res.status}`);
     return json as T;
@@ -80,7 +103,7 @@ export function createAdminApi(session: MatrixSession): AdminApi {
     },
     async createUser(localpart, password, admin) {
       const userId = `@${localpart}:${serverName}`;
-      const existing = await fetch(baseUrl + user(userId), { headers: { Authorization: `Bearer ${accessToken}` } });
+      const existing = await authed('GET', user(userId));
       // PUT would update an existing account (and reset its password): refuse instead.
       if (existing.ok) throw new AdminApiError(400, 'M_USER_IN_USE', `${userId} already exists`);
       await call('PUT', user(userId), { password, admin, displayname: localpart });
