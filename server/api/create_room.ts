@@ -7,11 +7,12 @@ import { planCreateRoom } from '../rooms/create_room.ts';
 import { clientPath } from '../http/routes.ts';
 
 export function register(routes: RouteTable, ctx: ServerContext): void {
-  routes.post(clientPath('/createRoom'), async ({ body, user }) => {
+  routes.post(clientPath('/createRoom'), async ({ body, user, req }) => {
     const plan = planCreateRoom(body, user.userId, ctx.config.serverName, (u) => ctx.rooms.profileOf(u));
-    for (const draft of plan.drafts) {
-      if (draft.type === 'm.room.member' && draft.content.membership === 'invite') checkInvitee(ctx, draft.stateKey!);
-    }
+    const invitees = plan.drafts.filter((d) => d.type === 'm.room.member' && d.content.membership === 'invite').map((d) => d.stateKey!);
+    // Each invite counts as one /invite would (taken first, as there), so a new room is no way around the limit.
+    ctx.limits.take('invite', req, user, invitees.length);
+    for (const invitee of invitees) checkInvitee(ctx, invitee);
     await ctx.rooms.createRoom(plan);
     return { room_id: plan.roomId };
   });

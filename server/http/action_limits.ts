@@ -29,17 +29,17 @@ export class ActionLimiter {
     }
   }
 
-  /** Counts one `action` against the client's IP and user; throws M_LIMIT_EXCEEDED when over. */
-  take(action: LimitedAction, req: Request, requester: Requester | null): void {
-    if (requester?.isAdmin) return;
+  /** Counts `count` of `action` (all or none) against the client's IP and user; throws M_LIMIT_EXCEEDED when over. */
+  take(action: LimitedAction, req: Request, requester: Requester | null, count = 1): void {
+    if (requester?.isAdmin || count <= 0) return;
     const ip = req.socket.remoteAddress ?? '';
     const perIp = this.limiters.get(`${action}.ip`)!;
-    if (!HOST_ADDRESSES.has(ip)) perIp.take(ip);
+    if (!HOST_ADDRESSES.has(ip)) perIp.take(ip, count);
     if (!requester) return;
     try {
-      this.limiters.get(`${action}.user`)!.take(requester.userId);
+      this.limiters.get(`${action}.user`)!.take(requester.userId, count);
     } catch (err) {
-      if (!HOST_ADDRESSES.has(ip)) perIp.refund(ip);
+      if (!HOST_ADDRESSES.has(ip)) perIp.refund(ip, count);
       throw err;
     }
   }

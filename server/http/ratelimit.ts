@@ -1,5 +1,5 @@
 // Token-bucket rate limiting keyed by a string (an IP, a user ID). Answers 429 M_LIMIT_EXCEEDED.
-import { errors } from './errors.ts';
+import { errors, MatrixError } from './errors.ts';
 import type { Clock } from '../clock.ts';
 
 // Buckets refill by elapsed time, so they use a monotonic clock: a wall-clock jump (NTP, a
@@ -28,21 +28,29 @@ export class RateLimiter {
     this.clock = clock;
   }
 
-  /** Takes one request from `key`'s bucket, or throws M_LIMIT_EXCEEDED with the wait until the next one. */
-  take(key: string): void {
+  /**
+   * Takes `count` requests (e.g. the invites of one createRoom) from `key`'s bucket, all or none,
+   * or throws M_LIMIT_EXCEEDED with the wait until there are enough.
+   */
+  take(key: string, count = 1): void {
     const now = this.clock.now();
     const bucket = this.refill(key, now);
-    if (bucket.tokens < 1) {
-      const waitMs = Math.ceil(((1 - bucket.tokens) / this.limit.perSecond) * 1000);
+    if (bucket.tokens < count) {
+      // More than a full bucket can never pass: say so, and the wait is until the bucket is full.
+      const needed = Math.min(count, this.limit.burst);
+      const waitMs = Math.max(1, Math.ceil(((needed - bucket.tokens) / this.limit.perSecond) * 1000));
+      if (count > this.limit.burst) {
+        throw new MatrixError(429, 'M_LIMIT_EXCEEDED', `Too many at once: at most ${this.limit.burst} are allowed in one go`, { retry_after_ms: waitMs });
+      }
       throw errors.limitExceeded(waitMs);
     }
-    bucket.tokens -= 1;
+    bucket.tokens -= count;
   }
 
   /** Gives back what take() took, e.g. when only failures should count. */
-  refund(key: string): void {
+  refund(key: string, count = 1): void {
     const bucket = this.refill(key, this.clock.now());
-    bucket.tokens = Math.min(this.limit.burst, bucket.tokens + 1);
+    bucket.tokens = Math.min(this.limit.burst, bucket.tokens + count);
   }
 
   private refill(key: string, now: number): Bucket {

@@ -124,6 +124,30 @@ describe('configured limits', () => {
     expect(JSON.stringify(members.body)).not.toContain('@anna:test.local');
   });
 
+  test('invites in createRoom count against the same limit: over it, 429 and no room is created', async () => {
+    const dana = await registerAndLogin(server, 'dana');
+    const guests = [];
+    for (let i = 0; i < 4; i++) guests.push((await registerAndLogin(server, `dguest${i}`)).userId);
+    const joinedRooms = async () => (await call(server, 'GET', '/_matrix/client/v3/joined_rooms', { token: dana.accessToken })).body.joined_rooms as string[];
+    // 4 invites against a bucket of 3: refused whole, nothing created.
+    expectLimited(await call(server, 'POST', '/_matrix/client/v3/createRoom', { token: dana.accessToken, body: { name: 'too many', invite: guests } }));
+    expect(await joinedRooms()).toEqual([]);
+    // 500 can never fit: refused the same way, before any invitee is even looked up.
+    const flood = Array.from({ length: 500 }, (_, i) => `@flood${i}:test.local`);
+    const refused = await call(server, 'POST', '/_matrix/client/v3/createRoom', { token: dana.accessToken, body: { invite: flood } });
+    expectLimited(refused);
+    expect(refused.body.error).toMatch(/at most 3/);
+    expect(await joinedRooms()).toEqual([]);
+    // 3 fit; they use up the bucket, so a following /invite is refused.
+    const created = await call(server, 'POST', '/_matrix/client/v3/createRoom', { token: dana.accessToken, body: { invite: guests.slice(0, 3) } });
+    expect(created.status, JSON.stringify(created.body)).toBe(200);
+    const members = await call(server, 'GET', `/_matrix/client/v3/rooms/${enc(created.body.room_id)}/members`, { token: dana.accessToken });
+    expect(members.body.chunk.filter((m: any) => m.content.membership === 'invite').map((m: any) => m.state_key).sort()).toEqual(guests.slice(0, 3).sort());
+    expectLimited(await call(server, 'POST', `/_matrix/client/v3/rooms/${enc(created.body.room_id)}/invite`, { token: dana.accessToken, body: { user_id: guests[3] } }));
+    // A room with no invites costs nothing.
+    expect((await call(server, 'POST', '/_matrix/client/v3/createRoom', { token: dana.accessToken, body: {} })).status).toBe(200);
+  });
+
   test('registration: per IP; the host PC itself is not limited', async () => {
     const register = (name: string, from: string) =>
       call(server, 'POST', '/_matrix/client/v3/register', { body: { username: name, password: 'a-long-password', auth: { type: 'm.login.dummy' } }, from });
