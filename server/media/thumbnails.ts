@@ -3,13 +3,23 @@
 // decoded; anything else, a broken file or an oversized image gets the spec's 400/413 answer.
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import sharp, { type Metadata } from 'sharp';
+import type { Metadata } from 'sharp';
 import { MatrixError, errors } from '../http/errors.ts';
 import { randomString } from '../ids.ts';
 import type { MediaStore } from './store.ts';
 
-// libvips' operation cache would keep decoded images around; every thumbnail is cached on disk anyway.
-sharp.cache(false);
+type Sharp = (typeof import('sharp'))['default'];
+let sharpLoading: Promise<Sharp> | null = null;
+
+/** sharp (libvips and its threads, ≈ 17 MB resident) is loaded at the first thumbnail, not at start. */
+function loadSharp(): Promise<Sharp> {
+  sharpLoading ??= import('sharp').then(({ default: sharp }) => {
+    // libvips' operation cache would keep decoded images around; every thumbnail is cached on disk anyway.
+    sharp.cache(false);
+    return sharp;
+  });
+  return sharpLoading;
+}
 
 export type ThumbnailMethod = 'crop' | 'scale';
 
@@ -108,6 +118,7 @@ export class Thumbnailer {
 
   private async generate(mediaId: string, name: string, size: ThumbnailSize, animated: boolean): Promise<Thumbnail> {
     const source = this.store.contentPath(mediaId);
+    const sharp = await loadSharp();
     let meta: Metadata;
     try {
       meta = await sharp(source, { limitInputPixels: MAX_INPUT_PIXELS }).metadata();
