@@ -66,6 +66,12 @@ if (!app.requestSingleInstanceLock()) {
         win.hide();
       }
     });
+    // A page that goes away (closed, reloaded, crashed) no longer watches the live status;
+    // a reloaded panel asks again.
+    const unwatch = () => host.watchStatus(false);
+    win.on('closed', unwatch);
+    win.webContents.on('did-navigate', unwatch);
+    win.webContents.on('render-process-gone', unwatch);
   };
 
   const quit = () => {
@@ -82,6 +88,10 @@ if (!app.requestSingleInstanceLock()) {
     tray?.update(settings.get().hosting, view);
     if (mainWindow && !mainWindow.isDestroyed()) sendToRenderer(mainWindow.webContents, 'hosting:changed', view);
   });
+
+  // A session ending (logout, shutdown, `kill`) quits like the tray's Quit: the server stops with a final snapshot.
+  process.on('SIGTERM', quit);
+  process.on('SIGINT', quit);
 
   app.on('second-instance', showMainWindow);
   app.on('activate', showMainWindow);
@@ -103,9 +113,16 @@ if (!app.requestSingleInstanceLock()) {
   });
 
   void app.whenReady().then(async () => {
+    // The window loads file:// (no response headers: renderer/index.html carries the same policy as a
+    // meta tag); anything served over http(s) into a frame gets it as a header.
     session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
       callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] } });
     });
+    // Only what the chat uses: notifications, copying, a video's full screen. Camera, microphone,
+    // location and the rest are refused without asking.
+    const allowed = new Set(['notifications', 'clipboard-sanitized-write', 'fullscreen']);
+    session.defaultSession.setPermissionRequestHandler((_contents, permission, callback) => callback(allowed.has(permission)));
+    session.defaultSession.setPermissionCheckHandler((_contents, permission) => allowed.has(permission));
     const handlers = createIpcHandlers({
       setUnread: (count) => {
         tray?.setUnread(count > 0);

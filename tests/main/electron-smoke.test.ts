@@ -1,6 +1,7 @@
-// The desktop app launched for real: window shows the renderer, the preload bridge answers, the page
-// has no Node, "Host server" starts a homeserver in a utility process whose /health answers, and
-// quitting stops it. Needs the Electron runtime binary; skipped with the reason when it is absent.
+// The desktop app launched for real: the window shows the renderer, the preload bridge answers, the
+// page has no Node, "Host server" toggled over IPC starts a homeserver in a utility process (not a
+// child of Node's fork) whose /health answers and stops it again, and quitting stops the server with
+// a final snapshot. Needs the Electron runtime binary; skipped with the reason when it is absent.
 import { afterAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -26,7 +27,8 @@ describe('Electron app', () => {
   it('opens a sandboxed window with the typed bridge, hosts a server, and stops it on quit', async (ctx) => {
     const bin = electronBinary();
     if (!bin) {
-      console.log('Electron smoke test skipped: Electron runtime not installed');
+      // Straight to stderr: the shared config silences console output of tests that do not fail.
+      process.stderr.write('Electron smoke test skipped: Electron runtime not installed\n');
       ctx.skip('Electron runtime not installed');
       return;
     }
@@ -40,6 +42,8 @@ describe('Electron app', () => {
     try {
       const page = await app.firstWindow();
       await expect.poll(() => page.getByRole('heading', { name: 'Meowtrix' }).first().isVisible(), { timeout: 15_000 }).toBe(true);
+      // The window is shown (not started hidden: no --hidden).
+      await expect.poll(() => app.evaluate(({ BrowserWindow }) => BrowserWindow.getAllWindows()[0]!.isVisible()), { timeout: 10_000 }).toBe(true);
       const info = await page.evaluate(() => (window as any).meowtrix.getAppInfo());
       expect(info.name).toBe('Meowtrix');
       expect(typeof info.electronVersion).toBe('string');
@@ -62,11 +66,26 @@ describe('Electron app', () => {
       expect(view.status.state).toBe('running');
       const health = await fetch(`http://127.0.0.1:${port}/health`);
       expect(await health.text()).toBe('OK');
+      // The server runs in a utility process: its pid is neither main's nor a Node fork's child of it.
+      const pids = await app.evaluate(({ app: electronApp }) => ({ main: process.pid, utility: electronApp.getAppMetrics().filter((m) => m.type === 'Utility').map((m) => m.pid) }));
+      expect(pids.utility).toContain(view.status.pid);
+      // Off and on again, live.
+      expect((await page.evaluate(() => (window as any).meowtrix.setHosting(false))).status.state).toBe('stopped');
+      await expect(fetch(`http://127.0.0.1:${port}/health`)).rejects.toThrow();
+      expect((await page.evaluate(() => (window as any).meowtrix.setHosting(true))).status.state).toBe('running');
+      expect(await (await fetch(`http://127.0.0.1:${port}/health`)).text()).toBe('OK');
+      // Something in the journal, so the quit has a snapshot to write.
+      const user = await fetch(`http://127.0.0.1:${port}/_matrix/client/v3/register/available?username=smoke`);
+      expect(user.status).toBe(200);
 
-      await app.close();
+      // Quit as the tray's Quit does: before-quit waits for the server to stop.
+      const exited = new Promise<void>((resolve) => app.process().once('exit', () => resolve()));
+      await app.evaluate(({ app: electronApp }) => electronApp.quit()).catch(() => {});
+      await exited;
       closed = true;
       await expect(fetch(`http://127.0.0.1:${port}/health`)).rejects.toThrow();
       expect(fs.readFileSync(path.join(dataDir, 'server.log'), 'utf8')).toMatch(/homeserver stopped/);
+      expect(fs.readdirSync(dataDir).some((f) => /^snapshot-\d+\.db$/.test(f))).toBe(true);
     } finally {
       if (!closed) await app.close();
     }
