@@ -26,6 +26,7 @@ export interface FileLayer {
   writeAt(fd: number, buf: Uint8Array, position: number): Promise<void>;
   writeAtSync(fd: number, buf: Uint8Array, position: number): void;
   datasync(fd: number): Promise<void>;
+  datasyncSync(fd: number): void;
   fsyncSync(fd: number): void;
   truncate(fd: number, length: number): Promise<void>;
   truncateSync(fd: number, length: number): void;
@@ -107,6 +108,10 @@ export const diskFiles: FileLayer = {
   async datasync(fd) {
     check('fdatasync', fdNames.get(fd) ?? `fd ${fd}`);
     await p<void>((cb) => fs.fdatasync(fd, cb));
+  },
+  datasyncSync(fd) {
+    check('fdatasync', fdNames.get(fd) ?? `fd ${fd}`);
+    fs.fdatasyncSync(fd);
   },
   fsyncSync(fd) {
     check('fsync', fdNames.get(fd) ?? `fd ${fd}`);
