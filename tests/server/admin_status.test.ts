@@ -10,6 +10,7 @@ import { connectStatus } from '../helpers/status_feed.ts';
 import { startHomeserver } from '../../server/index.ts';
 import { createLogger } from '../../server/log.ts';
 import fs from 'node:fs';
+import path from 'node:path';
 
 let server: ServerProcess;
 let admin: LoggedIn;
@@ -128,6 +129,50 @@ describe('status WebSocket', () => {
     expect(status.accounts).toBe(3);
     await again.close();
   });
+});
+
+describe('connected devices window', () => {
+  it('a device not seen for over 5 minutes drops out of "connected"', async () => {
+    const dataDir = tempDataDir();
+    const offsetFile = path.join(dataDir, 'clock-offset');
+    const srv = await startServer({ dataDir, env: { MEOWTRIX_TEST_CLOCK_OFFSET_FILE: offsetFile } });
+    try {
+      const root = await registerAndLogin(srv, 'root', 'root-password', { admin: true });
+      const phone = new TestUser(srv, await registerAndLogin(srv, 'phone'));
+      await phone.sync({ timeout: 0 });
+      const feed = await connectStatus(srv.url, { token: root.accessToken });
+      await feed.waitFor((s) => s.connected_devices.some((d: any) => d.device_id === phone.session.deviceId));
+      // Six minutes pass on the server's clock; then only a tablet is used.
+      fs.writeFileSync(offsetFile, String(6 * 60_000));
+      const tablet = await login(srv, 'phone', 'pw-phone', { initial_device_display_name: 'Tablet' });
+      await request(srv.url, 'GET', '/_matrix/client/v3/account/whoami', { token: tablet.accessToken });
+      const later = await feed.waitFor((s) => s.connected_devices.some((d: any) => d.device_id === tablet.deviceId));
+      expect(later.connected_devices.map((d: any) => d.device_id)).toEqual([tablet.deviceId]);
+      await feed.close();
+    } finally {
+      await srv.dispose();
+    }
+  }, 30_000);
+
+  it('"messages today" survives a restart (seeded from what was stored today)', async () => {
+    const dataDir = tempDataDir();
+    let srv = await startServer({ dataDir });
+    try {
+      const root = await registerAndLogin(srv, 'root', 'root-password', { admin: true });
+      const phone = new TestUser(srv, await registerAndLogin(srv, 'phone'));
+      const roomId = await phone.createRoom({});
+      await phone.text(roomId, 'one');
+      await phone.text(roomId, 'two');
+      const before = await request(srv.url, 'GET', '/_meowtrix/admin/v1/status', { token: root.accessToken });
+      expect(before.body.messages_today).toBe(2);
+      await srv.stop();
+      srv = await startServer({ dataDir });
+      const after = await request(srv.url, 'GET', '/_meowtrix/admin/v1/status', { token: root.accessToken });
+      expect(after.body.messages_today).toBe(2);
+    } finally {
+      await srv.dispose();
+    }
+  }, 30_000);
 });
 
 describe('status feed timers (in-process server)', () => {
