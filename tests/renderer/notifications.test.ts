@@ -181,6 +181,39 @@ describe('desktop notifications', () => {
     await page.getByRole('heading', { name: 'Hall' }).waitFor();
   });
 
+  it('account "mentions only" and "off" are push rules on the server, and the app follows them', async () => {
+    const rule = async (kind: string, id: string) =>
+      (await request(server.url, 'GET', `/_matrix/client/v3/pushrules/global/${kind}/${id}`, { token: anna.accessToken })).body;
+    await openRoom('Kitchen');
+    await page.getByRole('button', { name: 'Edit my profile' }).click();
+    const profile = page.getByRole('dialog', { name: 'My profile' });
+    const level = profile.getByLabel('Notices for new messages');
+    await level.selectOption('mentions');
+    const messageRules = ['.m.rule.message', '.m.rule.encrypted', '.m.rule.room_one_to_one', '.m.rule.encrypted_room_one_to_one'];
+    await eventually(async () => Promise.all(messageRules.map(async (id) => (await rule('underride', id)).actions))).toEqual([[], [], [], []]);
+    await profile.getByRole('button', { name: 'Close' }).click();
+
+    const plain = await bob.client.sendTextMessage(rooms.hall, 'Just chatting');
+    const mention = await bob.client.sendMessage(rooms.hall, { msgtype: 'm.text', body: 'anna: your turn', 'm.mentions': { user_ids: [anna.userId] } } as never);
+    const { all } = await noticeFor(mention.event_id);
+    expect(all.filter((n) => n.data.eventId === plain.event_id)).toEqual([]);
+
+    await page.getByRole('button', { name: 'Edit my profile' }).click();
+    await level.selectOption('off');
+    await eventually(async () => (await rule('override', '.m.rule.master')).enabled).toBe(true);
+    const quiet = await bob.client.sendMessage(rooms.hall, { msgtype: 'm.text', body: 'anna: even this?', 'm.mentions': { user_ids: [anna.userId] } } as never);
+    await eventually(() => roomButton('Hall').textContent()).toContain('even this?');
+    await level.selectOption('all');
+    await eventually(async () => (await rule('override', '.m.rule.master')).enabled).toBe(false);
+    expect((await rule('underride', '.m.rule.message')).actions).toEqual(['notify']);
+    expect((await rule('underride', '.m.rule.room_one_to_one')).actions).toEqual(['notify', { set_tweak: 'sound', value: 'default' }]);
+    await profile.getByRole('button', { name: 'Close' }).click();
+    const loud = await bob.client.sendTextMessage(rooms.hall, 'Back to normal');
+    const after = await noticeFor(loud.event_id);
+    expect(after.all.filter((n) => n.data.eventId === quiet.event_id)).toEqual([]);
+    await openRoom('Hall');
+  });
+
   it('tells the desktop badge the unread count, and 0 once read', async () => {
     await openRoom('Secrets');
     await openRoom('Kitchen');
