@@ -225,6 +225,36 @@ describe('desktop notifications', () => {
     await eventually(lastUnread).toBe(0);
   });
 
+  it('in a browser that has not decided, asks for permission only when the person chooses to', async () => {
+    const second = await openGuardedPage(browser);
+    try {
+      await second.page.addInitScript(() => {
+        const w = window as unknown as Record<string, unknown>;
+        const asked: string[] = [];
+        w.__asked = asked;
+        class UndecidedNotification {
+          static permission = 'default';
+          static requestPermission() {
+            asked.push('asked');
+            UndecidedNotification.permission = 'granted';
+            return Promise.resolve('granted');
+          }
+        }
+        w.Notification = UndecidedNotification;
+      });
+      await logInThroughUi(second.page, server.url, 'anna', 'anna-pw');
+      const ask = second.page.getByRole('region', { name: 'Turn on notices' });
+      await ask.getByText('Get a notice on this computer when a message arrives?').waitFor();
+      expect(await second.page.evaluate(() => (window as unknown as { __asked: string[] }).__asked)).toEqual([]);
+      await ask.getByRole('button', { name: 'Turn on notices' }).click();
+      await ask.waitFor({ state: 'detached' });
+      expect(await second.page.evaluate(() => (window as unknown as { __asked: string[] }).__asked)).toEqual(['asked']);
+      expect(second.consoleErrors).toEqual([]);
+    } finally {
+      await second.context.close();
+    }
+  });
+
   it('kept every request on loopback, logged no errors, and met no unexpected HTTP error', () => {
     expect(guarded.offLoopback).toEqual([]);
     expect(guarded.consoleErrors).toEqual([]);
