@@ -117,8 +117,10 @@ export class Client {
     this.userId = userId;
   }
 
+  /** `path` under /_matrix/client/v3, or a full path starting with /_matrix. */
   async ok(method: string, path: string, body?: unknown): Promise<any> {
-    const res = await call(this.base, method, `/_matrix/client/v3${path}`, { token: this.token, body });
+    const full = path.startsWith('/_matrix') ? path : `/_matrix/client/v3${path}`;
+    const res = await call(this.base, method, full, { token: this.token, body });
     if (res.status !== 200) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
     return res.body;
   }
