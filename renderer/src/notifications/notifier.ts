@@ -38,6 +38,7 @@ export class DesktopNotifier {
   readonly #hooks: NotifierHooks;
   /** Events arriving before the first sync is processed are history, not news. */
   #live = false;
+  #stopped = false;
   #shown = new Map<string, Notification>();
   readonly #onSync = (state: SyncState) => {
     if (state === SyncState.Prepared || state === SyncState.Syncing) this.#live = true;
@@ -55,6 +56,7 @@ export class DesktopNotifier {
   }
 
   stop(): void {
+    this.#stopped = true;
     this.#client.off(ClientEvent.Sync, this.#onSync);
     this.#client.off(RoomEvent.Timeline, this.#onTimeline);
     for (const n of this.#shown.values()) n.close();
@@ -68,7 +70,8 @@ export class DesktopNotifier {
   }
 
   #consider(event: MatrixEvent, room: Room): void {
-    if (event.getSender() === this.#client.getUserId()) return;
+    // (A decryption awaited below may finish after sign-out.)
+    if (this.#stopped || event.getSender() === this.#client.getUserId()) return;
     if (event.isBeingDecrypted() || event.shouldAttemptDecryption()) {
       event.once(MatrixEventEvent.Decrypted, () => this.#consider(event, room));
       return;
