@@ -1,13 +1,14 @@
 // The host's live status (GET /_meowtrix/admin/v1/status and its WebSocket): uptime, devices seen
 // in the last 5 minutes, messages today, accounts, database and media size, last snapshot.
-// Changes mark the status dirty; subscribers get at most one update per second, and only when the
-// status differs. Nothing runs (no timer) while nobody is subscribed.
+// Changes mark the status dirty (committed events, used devices, finished requests, database files
+// changing on disk); subscribers get at most one update per second, and only when the status differs.
+// Nothing runs (no timer, no file watch) while nobody is subscribed.
 import type { Storage } from '../storage/types.ts';
 import type { Clock } from '../clock.ts';
 import { countUsers } from '../storage/repos/users.ts';
 import { countMessagesSince, uploadedMediaBytes } from '../storage/repos/status.ts';
 import { MessagesToday } from './messages_today.ts';
-import { databaseFiles } from './disk.ts';
+import { databaseFiles, watchDatabaseFiles } from './disk.ts';
 import type { PersistedEvent } from '../rooms/types.ts';
 
 export const CONNECTED_WINDOW_MS = 5 * 60_000;
@@ -63,6 +64,8 @@ export class StatusFeed {
   private building = false;
   private dirtyWhileBuilding = false;
   private closed = false;
+  /** Stops watching the data dir; set only while someone is subscribed. */
+  private unwatchFiles: (() => void) | null = null;
 
   constructor(deps: StatusFeedDeps) {
     this.d = deps;
@@ -94,12 +97,13 @@ export class StatusFeed {
   /** Subscribes; the listener gets the current status at once, then changes. Returns the unsubscribe. */
   subscribe(listener: StatusListener): () => void {
     this.listeners.add(listener);
+    this.unwatchFiles ??= watchDatabaseFiles(this.d.dataDir, () => this.changed());
     void this.current().then((status) => {
       if (this.listeners.has(listener)) listener(status);
     });
     return () => {
       this.listeners.delete(listener);
-      if (this.listeners.size === 0) this.disarm();
+      if (this.listeners.size === 0) this.idle();
     };
   }
 
@@ -135,7 +139,14 @@ export class StatusFeed {
   close(): void {
     this.closed = true;
     this.listeners.clear();
+    this.idle();
+  }
+
+  /** Nobody listens: no timer, no file watch. */
+  private idle(): void {
     this.disarm();
+    this.unwatchFiles?.();
+    this.unwatchFiles = null;
   }
 
   private arm(ms: number, kind: 'update' | 'expiry'): void {

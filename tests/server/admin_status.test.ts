@@ -131,6 +131,29 @@ describe('status WebSocket', () => {
   });
 });
 
+describe('changes that come from neither HTTP nor rooms', () => {
+  it('an account made through the admin socket (the CLI) and a background snapshot show', async () => {
+    const dataDir = tempDataDir();
+    const srv = await startServer({ dataDir, env: { MEOWTRIX_SNAPSHOT_AFTER_RECORDS: '12' } });
+    try {
+      const root = await registerAndLogin(srv, 'root', 'root-password', { admin: true });
+      const feed = await connectStatus(srv.url, { token: root.accessToken });
+      const first = await feed.waitFor(() => true);
+      await createUser(srv, 'cli-made', 'cli-password');
+      await feed.waitFor((s) => s.accounts === first.accounts + 1);
+      // Enough writes for the engine to snapshot in the background; the new snapshot file is pushed.
+      const phone = new TestUser(srv, await registerAndLogin(srv, 'phone'));
+      const roomId = await phone.createRoom({});
+      for (let i = 0; i < 12; i++) await phone.text(roomId, `m${i}`);
+      const snapped = await feed.waitFor((s) => s.last_snapshot_ts !== null && s.last_snapshot_ts !== first.last_snapshot_ts, 20_000);
+      expect(snapped.last_snapshot_ts).toBeGreaterThanOrEqual(first.started_at - 1000);
+      await feed.close();
+    } finally {
+      await srv.dispose();
+    }
+  }, 40_000);
+});
+
 describe('connected devices window', () => {
   it('a device not seen for over 5 minutes drops out of "connected"', async () => {
     const dataDir = tempDataDir();
@@ -184,10 +207,12 @@ describe('status feed timers (in-process server)', () => {
       await createUser(srv, 'root', 'root-password', { admin: true });
       const root = await login(srv, 'root', 'root-password');
       const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+      const watches = () => process.getActiveResourcesInfo().filter((r) => r === 'FSEventWrap').length;
       // Warm up the same paths without a listener, then take the baseline.
       await request(hs.url, 'GET', '/_matrix/client/v3/sync?timeout=0', { token: root.accessToken });
       await new Promise((r) => setTimeout(r, 300));
       const baseline = timers();
+      const watchBaseline = watches();
 
       const feed = await connectStatus(hs.url, { token: root.accessToken });
       await feed.waitFor((s) => s.connected_devices.length > 0);
@@ -195,9 +220,11 @@ describe('status feed timers (in-process server)', () => {
       // An update is due, then the 5-minute expiry timer is armed: timers exist while listening.
       await new Promise((r) => setTimeout(r, 1_300));
       expect(timers()).toBeGreaterThan(baseline);
+      expect(watches()).toBe(watchBaseline + 1);
       await feed.close();
       await new Promise((r) => setTimeout(r, 300));
       expect(timers()).toBeLessThanOrEqual(baseline);
+      expect(watches()).toBe(watchBaseline);
       expect((await request(hs.url, 'GET', '/health')).status).toBe(200);
     } finally {
       await hs.close();
