@@ -1,29 +1,30 @@
-// Main-thread handle on the shadow copy (shadow_worker.ts). The worker is fed every durable
-// batch of journal records, in order, and writes a snapshot on request. If it dies, the next
-// snapshot request starts a new one from the files on disk.
+// Snapshots are written by a short-lived worker thread (shadow_worker.ts): it loads the newest
+// snapshot on disk, replays the closed journals up to the requested record, exports, writes and
+// exits. So db.export() (which copies the whole database and stalls its thread) never blocks
+// requests, and no second copy of the database stays in memory between snapshots.
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../log.ts';
 
 export interface ShadowInit {
   dir: string;
-  /** Replay up to (and including) this record, the last one the live database has. */
-  upToSeq: number;
+  /** Write the snapshot as of this record; every record up to it is in files on disk. */
+  seq: number;
+  /** Afterwards delete the snapshot and journal files this one makes unnecessary. */
+  prune: boolean;
 }
-
-export type ShadowRequest = { type: 'records'; bytes: Uint8Array } | { type: 'snapshot'; id: number; seq: number; prune: boolean };
 
 export type ShadowReply =
   | { type: 'log'; level: 'error' | 'warn' | 'info' | 'debug'; msg: string }
-  | { type: 'broken'; error: string }
-  | { type: 'snapshot-done'; id: number; file: string; bytes: number; exportMs: number; totalMs: number; pruned: string[] }
-  | { type: 'snapshot-failed'; id: number; error: string };
+  | { type: 'snapshot-done'; file: string; bytes: number; exportMs: number; totalMs: number; pruned: string[] }
+  | { type: 'snapshot-failed'; error: string };
 
 export interface SnapshotResult {
   file: string;
   bytes: number;
   exportMs: number;
+  /** From the worker's start: load, replay, export, write and read back. */
   totalMs: number;
-  /** Older snapshot and journal files deleted once this one was proven readable. */
+  /** Older snapshot and journal files deleted once this one was proven whole. */
   pruned: string[];
 }
 
@@ -32,8 +33,6 @@ const WORKER_URL = new URL(`./shadow_worker${import.meta.url.endsWith('.ts') ? '
 
 export class ShadowCopy {
   private worker: Worker | null = null;
-  private nextId = 1;
-  private readonly waiting = new Map<number, { resolve: (r: SnapshotResult) => void; reject: (e: Error) => void }>();
   private readonly dir: string;
   private readonly log: Logger;
 
@@ -46,50 +45,34 @@ export class ShadowCopy {
     return this.worker !== null;
   }
 
-  /** Starts a worker that loads the files on disk up to record upToSeq. */
-  start(upToSeq: number): void {
-    const worker = new Worker(WORKER_URL, { workerData: { dir: this.dir, upToSeq } satisfies ShadowInit });
-    worker.unref();
-    worker.on('message', (reply: ShadowReply) => this.onReply(reply));
-    worker.on('error', (err) => this.log.error('storage shadow copy failed', err));
-    worker.on('exit', () => {
-      if (this.worker === worker) this.worker = null;
-      for (const w of this.waiting.values()) w.reject(new Error('the shadow copy stopped'));
-      this.waiting.clear();
-    });
-    this.worker = worker;
-  }
-
-  /** Feeds one durable batch of encoded journal records. */
-  post(bytes: Uint8Array): void {
-    this.worker?.postMessage({ type: 'records', bytes } satisfies ShadowRequest);
-  }
-
-  /** Writes a snapshot as of record seq; then (if prune) deletes the files it makes unnecessary, off the main thread. */
+  /** Writes a snapshot as of record seq in a new worker; the caller runs one at a time. */
   snapshot(seq: number, prune: boolean): Promise<SnapshotResult> {
-    const worker = this.worker;
-    if (!worker) return Promise.reject(new Error('the shadow copy is not running'));
-    const id = this.nextId++;
+    if (this.worker) return Promise.reject(new Error('a snapshot is already being written'));
+    const worker = new Worker(WORKER_URL, { workerData: { dir: this.dir, seq, prune } satisfies ShadowInit });
+    worker.unref();
+    this.worker = worker;
     return new Promise((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
-      worker.postMessage({ type: 'snapshot', id, seq, prune } satisfies ShadowRequest);
+      let outcome: { ok: SnapshotResult } | { error: Error } | null = null;
+      worker.on('message', (reply: ShadowReply) => {
+        if (reply.type === 'log') this.log[reply.level](`storage snapshot worker: ${reply.msg}`);
+        else if (reply.type === 'snapshot-done') outcome = { ok: reply };
+        else outcome = { error: new Error(reply.error) };
+      });
+      worker.on('error', (err) => (outcome ??= { error: err }));
+      // Settled only once the worker is gone, so its memory is released before the next one starts.
+      worker.on('exit', (code) => {
+        if (this.worker === worker) this.worker = null;
+        const settled = outcome ?? { error: new Error(`the snapshot worker stopped (exit code ${code})`) };
+        if ('ok' in settled) resolve(settled.ok);
+        else reject(settled.error);
+      });
     });
   }
 
+  /** Abandons a snapshot in progress; its temp file is removed at the next start. */
   async stop(): Promise<void> {
     const worker = this.worker;
     this.worker = null;
     if (worker) await worker.terminate();
-  }
-
-  private onReply(reply: ShadowReply): void {
-    if (reply.type === 'log') this.log[reply.level](`storage shadow copy: ${reply.msg}`);
-    else if (reply.type === 'broken') this.log.error(`storage shadow copy: ${reply.error}`);
-    else {
-      const waiter = this.waiting.get(reply.id);
-      this.waiting.delete(reply.id);
-      if (reply.type === 'snapshot-done') waiter?.resolve(reply);
-      else waiter?.reject(new Error(reply.error));
-    }
   }
 }

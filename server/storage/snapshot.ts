@@ -72,15 +72,21 @@ export function loadSnapshot(SQL: SqlJsStatic, files: FileLayer, file: string): 
   return { seq, db: openImage(SQL, image, file) };
 }
 
-/** Writes the image as snapshot-<seq>.db durably, then reads it back to prove it readable. */
-export function writeSnapshot(SQL: SqlJsStatic, files: FileLayer, dir: string, seq: number, image: Uint8Array): { file: string; bytes: number } {
+const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
+
+/**
+ * Writes the image (a db.export()) as snapshot-<seq>.db durably, then reads it back to prove it
+ * whole: its checksum covers the image as exported, so opening it again with sql.js would only
+ * cost the memory of another copy.
+ */
+export function writeSnapshot(files: FileLayer, dir: string, seq: number, image: Uint8Array): { file: string; bytes: number } {
   const file = path.join(dir, snapshotName(seq));
   const chunks = snapshotChunks(seq, image);
   writeFileDurably(files, file, chunks);
   try {
-    const check = loadSnapshot(SQL, files, file);
-    check.db.close();
+    const check = decodeSnapshot(files.readFile(file), file);
     if (check.seq !== seq) throw new SnapshotCorrupt(`${file} read back with seq ${check.seq}, expected ${seq}`);
+    if (!SQLITE_MAGIC.equals(check.image.subarray(0, SQLITE_MAGIC.length))) throw new SnapshotCorrupt(`${file} does not hold an SQLite database`);
   } catch (err) {
     files.unlink(file); // never leave an unproven snapshot to be mistaken for the newest
     throw err;

@@ -103,6 +103,26 @@ describe('snapshots', () => {
     await opened.storage.close();
   });
 
+  it('are written by a worker that is gone once the snapshot is, so no second copy stays in memory', async () => {
+    const dir = newDir();
+    const { storage } = await openEngine(dir);
+    const threads = () => fs.readdirSync('/proc/self/task').length;
+    await insertEvents(storage, 1, 10);
+    await fs.promises.stat(dir); // starts libuv's thread pool, which stays
+    const before = threads();
+    for (let i = 1; i <= 3; i++) {
+      const writes = insertEvents(storage, i * 10 + 1, i * 10 + 10); // in flight while the worker reads the files
+      const snap = await storage.snapshotNow();
+      await writes;
+      expect(fs.existsSync(snap.file)).toBe(true);
+      expect(threads()).toBe(before);
+    }
+    await storage.close();
+    const opened = await openEngine(dir);
+    expect(eventNumbers(opened.storage)).toEqual(range(1, 40));
+    await opened.storage.close();
+  });
+
   it('are taken by themselves when the journal passes the record threshold', async () => {
     const dir = newDir();
     const { storage, logs } = await openEngine(dir, { snapshotAfterRecords: 20 });
@@ -251,11 +271,11 @@ describe('snapshot failures', () => {
     }
   });
 
-  it('when the shadow copy cannot write the snapshot, the journal keeps everything', async () => {
+  it('when the snapshot worker cannot write the snapshot, the journal keeps everything', async () => {
     const dir = newDir();
     const { storage } = await openEngine(dir);
     await insertEvents(storage, 1, 10);
-    await storage.snapshotNow(); // the shadow copy is running from here on
+    await storage.snapshotNow();
     await insertEvents(storage, 11, 20);
     // Fail only the worker's write: a directory sits where its temp file goes.
     const next = path.join(dir, `snapshot-${String(storage.stats().lastSeq).padStart(16, '0')}.db.tmp`);
