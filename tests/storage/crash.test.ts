@@ -101,5 +101,5 @@ describe('storage crash safety', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
-  }, 600_000);
+  }, 900_000); // each snapshot worker reloads the database, so rounds timed at a snapshot wait longer; ≈ 540 s at load 16
 });
