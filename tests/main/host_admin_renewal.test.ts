@@ -117,4 +117,25 @@ describe('host admin token renewal', () => {
     expect(session.userId).toBe('@bert:host.test');
     expect((await request(url, 'GET', '/_synapse/admin/v2/users', { token: session.accessToken })).status).toBe(200);
   }, 30_000);
+
+  it('the relay follows the server: null while hosting is off, a fresh status once it is back', async () => {
+    const statuses: (HostLiveStatus | null)[] = [];
+    const off = h.host.onLiveStatus((s) => statuses.push(s));
+    const until = async (match: () => boolean) => {
+      for (let i = 0; i < 150 && !match(); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(match()).toBe(true);
+    };
+    try {
+      await h.handlers['hosting:watch-status']([true]);
+      await until(() => statuses.some((s) => s !== null));
+      const firstStart = statuses.find((s) => s !== null)!.started_at;
+      await h.handlers['hosting:set']([false]);
+      await until(() => statuses.at(-1) === null);
+      await h.handlers['hosting:set']([true]);
+      await until(() => (statuses.at(-1)?.started_at ?? 0) > firstStart);
+    } finally {
+      await h.handlers['hosting:watch-status']([false]);
+      off();
+    }
+  }, 60_000);
 });
