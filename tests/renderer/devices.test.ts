@@ -154,6 +154,26 @@ describe('sessions', () => {
     expect((await serverDevices(laptop.accessToken)).map((d) => d.device_id)).not.toContain(deviceId);
   });
 
+  it('speaks Chinese in a zh-CN browser: sessions and notice settings', async () => {
+    const zh = await openGuardedPage(browser, { locale: 'zh-CN' });
+    try {
+      await zh.page.goto(server.url + '/');
+      await zh.page.getByLabel('用户名').fill('anna');
+      await zh.page.getByLabel('密码').fill('anna-pw');
+      await zh.page.locator('button[type="submit"]').click();
+      await zh.page.getByRole('navigation').first().waitFor();
+      await zh.page.locator('button.profile').click();
+      await zh.page.getByLabel('新消息提醒').waitFor();
+      await zh.page.getByRole('button', { name: '会话' }).click();
+      const dialog = zh.page.getByRole('dialog', { name: '你的会话' });
+      await dialog.getByText('当前会话').waitFor();
+      await dialog.getByRole('listitem', { name: 'Old laptop' }).getByRole('button', { name: '退出登录' }).waitFor();
+      expect(zh.consoleErrors).toEqual([]);
+    } finally {
+      await zh.context.close();
+    }
+  });
+
   it('kept every request on loopback, logged no errors, and met no HTTP error but the expected ones', () => {
     expect(guarded.offLoopback).toEqual([]);
     // The SDK logs the moment its token is refused (no refresh token to try; the crypto's request in
