@@ -23,7 +23,7 @@ export async function needsBackupWarning(client: MatrixClient): Promise<boolean>
   const encrypted = client.getRooms().some((r) => r.getMyMembership() === KnownMembership.Join && r.hasEncryptionStateEvent());
   if (!encrypted) return false;
   const crypto = client.getCrypto();
-  if (!crypto) return true;
+  if (!crypto) return false; // no encryption in this browser: it holds no keys to lose
   try {
     return (await crypto.getActiveSessionBackupVersion()) === null;
   } catch {
