@@ -20,6 +20,8 @@ let page: Page;
 let annaId: string;
 let bob: Phone;
 let annaPhone: Phone | undefined;
+let bobSecondDevice: Phone | undefined;
+let newSession: GuardedPage;
 let roomId: string;
 
 beforeAll(async () => {
@@ -39,6 +41,7 @@ beforeAll(async () => {
 afterAll(async () => {
   bob?.stop();
   annaPhone?.stop();
+  bobSecondDevice?.stop();
   await browser?.close();
   await server?.dispose();
 });
@@ -98,33 +101,74 @@ describe('emoji verification with a matrix-js-sdk peer', () => {
     await page.getByRole('dialog', { name: 'Room settings' }).getByRole('button', { name: 'Close' }).click();
   });
 
-  it('verifies my other session: it asks (to-device), the page accepts, and both sides trust each other', async () => {
+  it('verifies my other session from the sessions list (to-device), and both sides trust each other', async () => {
     annaPhone = await startPhone(server.url, await login(server, 'anna', 'anna-pw'), { crypto: true });
     const phoneDevice = annaPhone.client.getDeviceId()!;
     const pageDevice = await pageDeviceId();
-    // The phone knows the page's device, and the page the phone's, before asking.
-    await eventually(async () => (await annaPhone!.client.getCrypto()!.getUserDeviceInfo([annaId], true)).get(annaId)?.has(pageDevice) ?? false).toBe(true);
 
-    const request = await annaPhone.client.getCrypto()!.requestOwnUserVerification();
+    await page.getByRole('button', { name: 'Edit my profile' }).click();
+    await page.getByRole('button', { name: 'Sessions', exact: true }).click();
+    const sessions = page.getByRole('dialog', { name: 'Your sessions' });
+    const requested = nextVerificationRequest(annaPhone.client);
+    await sessions.locator(`[data-device-id="${phoneDevice}"]`).getByRole('button', { name: 'Verify' }).click();
+    const request = await requested;
+    expect(request.roomId).toBeUndefined(); // to-device, as for one's own sessions
+    expect(request.isSelfVerification).toBe(true);
+    await request.accept();
+    const { sas, finished } = await peerSas(request);
+
+    const dialog = verificationDialog();
+    expect(await emojiShownInPage(page)).toEqual(sas.sas.emoji);
+    await dialog.getByRole('button', { name: 'They match' }).click();
+    await sas.confirm();
+    await finished;
+    // The page says so only once its crypto really trusts the phone's device (read back after "done").
+    await dialog.getByText(`Your session ${phoneDevice} is verified.`).waitFor();
+    expect((await annaPhone.client.getCrypto()!.getDeviceVerificationStatus(annaId, pageDevice))?.isVerified()).toBe(true);
+    await dialog.getByRole('button', { name: 'Close' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    // The sessions list no longer offers to verify it.
+    await sessions.getByRole('button', { name: 'Close' }).first().click();
+    await page.getByRole('button', { name: 'Sessions', exact: true }).click();
+    await sessions.locator(`[data-device-id="${phoneDevice}"]`).waitFor();
+    expect(await sessions.locator(`[data-device-id="${phoneDevice}"]`).getByRole('button', { name: 'Verify' }).count()).toBe(0);
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Escape');
+  });
+
+  it('my other session asks (to-device) and the page accepts: emoji match, both trust each other', async () => {
+    const phoneDevice = annaPhone!.client.getDeviceId()!;
+    const request = await annaPhone!.client.getCrypto()!.requestOwnUserVerification();
     const dialog = verificationDialog();
     await dialog.getByText(`Your other session wants to verify this one (${phoneDevice}).`).waitFor();
     await dialog.getByRole('button', { name: 'Accept' }).click();
     await reachPhase(request, VerificationPhase.Ready);
     await request.startVerification('m.sas.v1'); // the side that asked starts the emoji
     const { sas, finished } = await peerSas(request);
-
-    const shown = await emojiShownInPage(page);
-    expect(shown).toEqual(sas.sas.emoji);
+    expect(await emojiShownInPage(page)).toEqual(sas.sas.emoji);
     await dialog.getByRole('button', { name: 'They match' }).click();
     await sas.confirm();
     await finished;
-
-    // The page says so only once its crypto really trusts the phone's device (read back after "done").
     await dialog.getByText(`Your session ${phoneDevice} is verified.`).waitFor();
-    const phoneSeesPage = await annaPhone.client.getCrypto()!.getDeviceVerificationStatus(annaId, pageDevice);
-    expect(phoneSeesPage?.isVerified()).toBe(true);
+    expect((await annaPhone!.client.getCrypto()!.getDeviceVerificationStatus(annaId, await pageDeviceId()))?.isVerified()).toBe(true);
     await dialog.getByRole('button', { name: 'Close' }).click();
-    await dialog.waitFor({ state: 'detached' });
+  });
+
+  it('another person asks in the room and the page accepts: emoji match, both trust each other', async () => {
+    const request = await bob.client.getCrypto()!.requestVerificationDM(annaId, roomId);
+    const dialog = verificationDialog();
+    await dialog.getByText(/wants to verify with you\./).waitFor();
+    await dialog.getByRole('button', { name: 'Accept' }).click();
+    await reachPhase(request, VerificationPhase.Ready);
+    await request.startVerification('m.sas.v1');
+    const { sas, finished } = await peerSas(request);
+    expect(await emojiShownInPage(page)).toEqual(sas.sas.emoji);
+    await dialog.getByRole('button', { name: 'They match' }).click();
+    await sas.confirm();
+    await finished;
+    await dialog.getByText(/is verified\.$/).waitFor();
+    expect((await bob.client.getCrypto()!.getUserVerificationStatus(annaId)).isCrossSigningVerified()).toBe(true);
+    await dialog.getByRole('button', { name: 'Close' }).click();
   });
 
   it('a person can decline, and the asker is told why', async () => {
@@ -138,9 +182,49 @@ describe('emoji verification with a matrix-js-sdk peer', () => {
     await dialog.getByRole('button', { name: 'Close' }).click();
   });
 
+  it('shields: none on a message from verified bob, a warning on one from a device bob never verified', async () => {
+    await page.getByRole('navigation', { name: 'Chats' }).getByRole('button', { name: /^Verify me/ }).click();
+    await bob.client.sendTextMessage(roomId, 'from my verified phone');
+    bobSecondDevice = await startPhone(server.url, await login(server, 'bob', 'bob-pw'), { crypto: true });
+    await bobSecondDevice.client.sendTextMessage(roomId, 'from a tablet I never verified');
+    const timeline = page.getByRole('log', { name: 'Messages' });
+    const trusted = timeline.locator('article').filter({ hasText: 'from my verified phone' });
+    const untrusted = timeline.locator('article').filter({ hasText: 'from a tablet I never verified' });
+    await untrusted.getByRole('img', { name: 'Sent from a device its owner has not verified.' }).waitFor();
+    await trusted.waitFor();
+    expect(await trusted.locator('.shield').count()).toBe(0);
+  });
+
+  it('a new session of mine is verified by comparing emoji with my first session', async () => {
+    newSession = await openGuardedPage(browser);
+    const page2 = newSession.page;
+    await logInThroughUi(page2, server.url, 'anna', 'anna-pw');
+    await page2.getByRole('region', { name: 'Verify this session' }).getByRole('button', { name: 'Verify this session' }).click();
+    await page2.getByRole('dialog', { name: 'Verify this session' }).getByRole('button', { name: 'With another session' }).click();
+    await page2.getByRole('dialog', { name: /^Verify/ }).getByText('Open your other session and accept the request there…').waitFor();
+
+    // The first session is asked, and accepts; the new session (which asked) starts the emoji.
+    await verificationDialog().getByText(/^Your other session wants to verify this one/).waitFor();
+    await verificationDialog().getByRole('button', { name: 'Accept' }).click();
+    const onFirst = await emojiShownInPage(page);
+    const onNew = await emojiShownInPage(page2);
+    expect(onNew).toEqual(onFirst);
+    await verificationDialog().getByRole('button', { name: 'They match' }).click();
+    await page2.getByRole('dialog', { name: /^Verify/ }).getByRole('button', { name: 'They match' }).click();
+    await page2.getByRole('dialog', { name: /^Verify/ }).getByText(/^Your session \w+ is verified\.$/).waitFor();
+    await page2.getByRole('dialog', { name: /^Verify/ }).getByRole('button', { name: 'Close' }).click();
+    // Signed by my identity now: the prompt goes away, and bob sees the new session as anna's own.
+    await page2.getByRole('region', { name: 'Verify this session' }).waitFor({ state: 'detached' });
+    const device2 = await page2.evaluate(() => (JSON.parse(localStorage.getItem('meowtrix.session') ?? 'null') as { deviceId: string }).deviceId);
+    await eventually(async () => (await bob.client.getCrypto()!.getDeviceVerificationStatus(annaId, device2))?.signedByOwner ?? false).toBe(true);
+    await verificationDialog().getByRole('button', { name: 'Close' }).click();
+  });
+
   it('kept every request on loopback and logged no errors', () => {
-    expect(guarded.offLoopback).toEqual([]);
-    expect(guarded.consoleErrors).toEqual([]);
-    expect(guarded.httpErrors.filter((e) => !EXPECTED_HTTP_ERRORS.includes(e))).toEqual([]);
+    for (const g of [guarded, newSession]) {
+      expect(g.offLoopback).toEqual([]);
+      expect(g.consoleErrors).toEqual([]);
+      expect(g.httpErrors.filter((e) => !EXPECTED_HTTP_ERRORS.includes(e))).toEqual([]);
+    }
   });
 });

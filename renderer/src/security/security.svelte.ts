@@ -1,7 +1,7 @@
 // This session's security, as the UI needs it: is secure backup set up on the account, is this
 // session verified, is backup on; setting up secure backup with a recovery key; unlocking a new
 // session with that key; and the emoji verification in progress (incoming or outgoing).
-import { ClientEvent, EventType, MatrixError, SyncState, type AuthDict, type MatrixClient } from 'matrix-js-sdk';
+import { ClientEvent, EventType, MatrixError, RoomEvent, SyncState, type AuthDict, type MatrixClient, type MatrixEvent } from 'matrix-js-sdk';
 import { CryptoEvent, decodeRecoveryKey, type GeneratedSecretStorageKey, type VerificationRequest } from 'matrix-js-sdk/lib/crypto-api/index.js';
 import { VerificationFlow } from './verification.svelte.ts';
 import type { SecretKeyCache } from './secret-keys.ts';
@@ -43,6 +43,14 @@ export class SecurityCenter {
     };
     client.on(ClientEvent.Sync, onSync);
     client.on(CryptoEvent.VerificationRequestReceived, (request) => this.#incoming(request));
+    // An in-room request one of my other sessions already answered is not asked again here.
+    client.on(RoomEvent.Timeline, (event) => {
+      const flow = this.flow;
+      if (flow?.step === 'incoming' && flow.request.roomId && this.#answersRequest(event, flow.request)) {
+        flow.dispose();
+        this.flow = null;
+      }
+    });
     const trustChanged = () => {
       this.trustVersion++;
       this.#scheduleRefresh();
@@ -180,12 +188,24 @@ export class SecurityCenter {
   /** Verifies another person through a room we share (in-room request), or one of my devices. */
   async verify(userId: string, options: { roomId?: string; deviceId?: string } = {}): Promise<void> {
     const crypto = this.#crypto!;
-    if (options.deviceId) this.#show(await crypto.requestDeviceVerification(userId, options.deviceId));
+    if (options.deviceId) {
+      await this.#untilDeviceKnown(userId, options.deviceId);
+      this.#show(await crypto.requestDeviceVerification(userId, options.deviceId), options.deviceId);
+    }
     else if (userId === this.client.getSafeUserId()) this.#show(await crypto.requestOwnUserVerification());
     else {
       const roomId = options.roomId ?? this.#directRoomWith(userId);
       if (!roomId) throw new Error(`no chat with ${userId}`);
       this.#show(await crypto.requestVerificationDM(userId, roomId));
+    }
+  }
+
+  /** A just-logged-in device is listed by the server before its keys reach this crypto: wait briefly for them. */
+  async #untilDeviceKnown(userId: string, deviceId: string): Promise<void> {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const devices = await this.#crypto!.getUserDeviceInfo([userId], true);
+      if (devices.get(userId)?.has(deviceId)) return;
+      await new Promise((resolve) => setTimeout(resolve, 500));
     }
   }
 
@@ -200,6 +220,8 @@ export class SecurityCenter {
 
   #incoming(request: VerificationRequest): void {
     if (request.initiatedByMe) return;
+    const room = request.roomId ? this.client.getRoom(request.roomId) : null;
+    if (room?.getLiveTimeline().getEvents().some((event) => this.#answersRequest(event, request))) return;
     if (this.flow && this.flow.step !== 'done' && this.flow.step !== 'cancelled') {
       void request.cancel({ code: 'm.user', reason: 'busy with another verification' });
       return;
@@ -207,9 +229,15 @@ export class SecurityCenter {
     this.#show(request);
   }
 
-  #show(request: VerificationRequest): void {
+  /** An event of mine (from any of my sessions) replying to an in-room request: m.relates_to is never encrypted. */
+  #answersRequest(event: MatrixEvent, request: VerificationRequest): boolean {
+    const relation = event.getWireContent()['m.relates_to'] as { event_id?: string } | undefined;
+    return event.getSender() === this.client.getUserId() && relation?.event_id === request.transactionId && event.getRoomId() === request.roomId;
+  }
+
+  #show(request: VerificationRequest, deviceId?: string): void {
     this.flow?.dispose();
-    this.flow = new VerificationFlow(this.client, request);
+    this.flow = new VerificationFlow(this.client, request, deviceId);
   }
 
   #directRoomWith(userId: string): string | null {

@@ -30,9 +30,10 @@ export class VerificationFlow {
   #sas: ShowSasCallbacks | null = null;
   #starting = false;
 
-  constructor(client: MatrixClient, request: VerificationRequest) {
+  constructor(client: MatrixClient, request: VerificationRequest, deviceId?: string) {
     this.#client = client;
     this.request = request;
+    this.otherDeviceId = deviceId;
     request.on(VerificationRequestEvent.Change, this.#update);
     this.#update();
   }
@@ -45,9 +46,8 @@ export class VerificationFlow {
     return this.request.otherUserId;
   }
 
-  get otherDeviceId(): string | undefined {
-    return this.request.otherDeviceId;
-  }
+  /** The other device, once known (the request forgets it when it ends, so it is kept here). */
+  otherDeviceId = $state<string | undefined>(undefined);
 
   /** Accepts an incoming request; the side that asked then starts the emoji. */
   async accept(): Promise<void> {
@@ -89,6 +89,7 @@ export class VerificationFlow {
 
   readonly #update = (): void => {
     const req = this.request;
+    this.otherDeviceId = req.otherDeviceId ?? this.otherDeviceId;
     switch (req.phase) {
       case VerificationPhase.Unsent:
       case VerificationPhase.Requested:
