@@ -16,7 +16,7 @@ import path from 'node:path';
 
 const here = import.meta.dirname;
 /** Modules in bench/ that are not benchmarks. */
-const LIBRARIES = new Set(['run', 'lib', 'generate', 'dataset', 'scaling_report']);
+const LIBRARIES = new Set(['run', 'lib', 'dataset', 'sql_profile']);
 const SUITE = ['chat', 'history', 'media'];
 const SCALING_SIZES = '10000,100000,1000000';
 
