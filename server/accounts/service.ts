@@ -12,6 +12,7 @@ import { accountErrors } from './errors.ts';
 import * as users from '../storage/repos/users.ts';
 import * as devices from '../storage/repos/devices.ts';
 import * as tokens from '../storage/repos/tokens.ts';
+import { TokenCache } from './token_cache.ts';
 
 export interface Session {
   userId: string;
@@ -40,9 +41,11 @@ export class AccountService {
   private readonly devicesRemovedListeners: ((userId: string, deviceIds: string[]) => void)[] = [];
   private readonly deactivatedListeners: ((userId: string) => void)[] = [];
   private readonly seenListeners: (() => void)[] = [];
+  private readonly tokenOwners: TokenCache;
 
   constructor(deps: { storage: Storage; clock: Clock; serverName: string }) {
     this.storage = deps.storage;
+    this.tokenOwners = new TokenCache(deps.storage);
     this.clock = deps.clock;
     this.serverName = deps.serverName;
   }
@@ -157,7 +160,8 @@ export class AccountService {
 
   /** The requester behind an access token, or M_UNKNOWN_TOKEN. */
   authenticateToken(accessToken: string, seen?: { ip: string; userAgent: string | null }): Requester {
-    const owner = this.storage.read((db) => tokens.findTokenOwner(db, hashToken(accessToken)));
+    const tokenHash = hashToken(accessToken);
+    const owner = this.tokenOwners.find(tokenHash, () => this.storage.read((db) => tokens.findTokenOwner(db, tokenHash)));
     if (!owner || owner.deactivated) throw errors.unknownToken();
     if (seen) {
       this.lastSeen.set(`${owner.user_id}|${owner.device_id}`, { ...seen, ts: this.clock.now() });

@@ -23,6 +23,8 @@ import type { Logger } from '../log.ts';
 export { StorageError, StorageWriteError } from './errors.ts';
 
 const DML = /^\s*(INSERT|UPDATE|DELETE|REPLACE)\b/i;
+/** The table a DML statement writes (no triggers exist, so it writes only that one). */
+const DML_TABLE = /^\s*(?:INSERT(?:\s+OR\s+\w+)?\s+INTO|REPLACE\s+INTO|UPDATE(?:\s+OR\s+\w+)?|DELETE\s+FROM)\s+["`]?(\w+)/i;
 
 export interface OpenStorageOptions {
   dir: string;
@@ -142,6 +144,9 @@ class JournaledStorage implements EngineStorage {
   private retryAfter = 0;
   private snapshotsWritten = 0;
   private lastSnapshot: (SnapshotResult & { seq: number }) | null = null;
+  /** See tableVersion(): per-table counters, plus one for statements whose table is unknown (DDL). */
+  private readonly tableVersions = new Map<string, number>();
+  private anyTableVersion = 0;
   private readonly p: EngineParts;
 
   constructor(parts: EngineParts) {
@@ -161,6 +166,22 @@ class JournaledStorage implements EngineStorage {
       this.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
       this.kick();
     });
+  }
+
+  tableVersion(table: string): number {
+    return this.anyTableVersion + (this.tableVersions.get(table) ?? 0);
+  }
+
+  /**
+   * Called when a statement changes a table inside a write, and again for every touched table once
+   * the batch's transaction has ended (committed or rolled back): a cache entry filled from
+   * uncommitted rows is then never trusted after the transaction.
+   */
+  private bumpTables(touched: Iterable<string | null>): void {
+    for (const table of touched) {
+      if (table === null) this.anyTableVersion++;
+      else this.tableVersions.set(table, (this.tableVersions.get(table) ?? 0) + 1);
+    }
   }
 
   stats(): StorageStats {
@@ -213,10 +234,12 @@ class JournaledStorage implements EngineStorage {
       this.refuseAll(batch, err);
       return;
     }
+    const touched = new Set<string | null>();
     try {
-      outcomes = this.runWrites(batch);
+      outcomes = this.runWrites(batch, touched);
     } catch (err) {
       this.rollback();
+      this.bumpTables(touched);
       this.refuseAll(batch, err);
       return;
     }
@@ -230,6 +253,7 @@ class JournaledStorage implements EngineStorage {
         this.append(bytes);
       } catch (err) {
         this.rollback();
+        this.bumpTables(touched);
         this.p.log.error(`storage: journal write failed; ${batch.length} write(s) refused, nothing applied`, err);
         const failure = new StorageWriteError(err);
         for (const o of outcomes) o.write.reject(o.error ?? failure);
@@ -249,6 +273,7 @@ class JournaledStorage implements EngineStorage {
         if (e) durable[i]!.error = new StorageError(`storage write failed: ${e.message}`);
       });
     }
+    this.bumpTables(touched);
     for (const o of outcomes) {
       if (o.error !== undefined) o.write.reject(o.error);
       else o.write.resolve(o.value);
@@ -269,7 +294,7 @@ class JournaledStorage implements EngineStorage {
   }
 
   /** Runs each write in a savepoint (a failing one is undone alone) and records the statements that changed something. */
-  private runWrites(batch: PendingWrite[]): Outcome[] {
+  private runWrites(batch: PendingWrite[], touched: Set<string | null>): Outcome[] {
     const runner = this.p.runner;
     const outcomes: Outcome[] = [];
     for (const write of batch) {
@@ -281,7 +306,13 @@ class JournaledStorage implements EngineStorage {
           const result = runner.run(sql, params);
           // A DML statement that changed no row replays as a no-op: journaling it would make a
           // refused request (delete of a missing thing) write to disk. DDL always reports 0, so it is kept.
-          if (result.changes > 0 || !DML.test(sql)) statements.push({ sql, params });
+          if (result.changes > 0 || !DML.test(sql)) {
+            statements.push({ sql, params });
+            const table = DML_TABLE.exec(sql)?.[1]?.toLowerCase() ?? null;
+            // Bumped now (a cache filled later in this batch sees uncommitted rows) and again when the batch ends.
+            this.bumpTables([table]);
+            touched.add(table);
+          }
           return result;
         },
       };

@@ -17,6 +17,7 @@ export function loadSqlJs(): Promise<SqlJsStatic> {
 /** Executes statements on one sql.js database. Statements are cached and re-prepared after `reset()`. */
 export class SqliteRunner implements SqlWriter {
   private readonly cache = new Map<string, Statement>();
+  private readonly names = new Map<string, string[]>();
   readonly db: Database;
   constructor(db: Database) {
     this.db = db;
@@ -42,6 +43,7 @@ export class SqliteRunner implements SqlWriter {
       }
     }
     this.cache.clear();
+    this.names.clear();
     this.tune();
   }
 
@@ -53,6 +55,23 @@ export class SqliteRunner implements SqlWriter {
     }
     stmt.bind((params ?? []) as never);
     return stmt;
+  }
+
+  /** Column names never change for a prepared statement; sql.js would read them from WASM for every row. */
+  private columnNames(sql: string, stmt: Statement): string[] {
+    let names = this.names.get(sql);
+    if (!names) {
+      names = stmt.getColumnNames();
+      this.names.set(sql, names);
+    }
+    return names;
+  }
+
+  private row<T>(names: string[], stmt: Statement): T {
+    const values = stmt.get();
+    const row: Record<string, unknown> = {};
+    for (let i = 0; i < names.length; i++) row[names[i]!] = values[i];
+    return row as T;
   }
 
   run(sql: string, params?: SqlParams): { changes: number } {
@@ -68,7 +87,7 @@ export class SqliteRunner implements SqlWriter {
   get<T extends object = Row>(sql: string, params?: SqlParams): T | undefined {
     const stmt = this.statement(sql, params);
     try {
-      return stmt.step() ? (stmt.getAsObject() as T) : undefined;
+      return stmt.step() ? this.row<T>(this.columnNames(sql, stmt), stmt) : undefined;
     } finally {
       stmt.reset();
     }
@@ -78,7 +97,10 @@ export class SqliteRunner implements SqlWriter {
     const stmt = this.statement(sql, params);
     const rows: T[] = [];
     try {
-      while (stmt.step()) rows.push(stmt.getAsObject() as T);
+      if (!stmt.step()) return rows;
+      const names = this.columnNames(sql, stmt);
+      do rows.push(this.row<T>(names, stmt));
+      while (stmt.step());
     } finally {
       stmt.reset();
     }

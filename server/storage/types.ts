@@ -24,6 +24,12 @@ export interface Storage {
   read<T>(fn: (db: SqlReader) => T): T;
   /** Runs fn as one transaction; resolves after it is fsync'd; rejects (and changes nothing) if fn throws or the disk write fails. */
   write<T>(fn: (db: SqlWriter) => T): Promise<T>;
+  /**
+   * A number that changes whenever a write changes this table (when the statement runs, and again
+   * when its batch commits or rolls back), so an in-memory cache of rows from it knows when to drop
+   * them, also when filled inside a write. Starts anew at every start.
+   */
+  tableVersion(table: string): number;
   /** Flushes and closes; later calls reject. */
   close(): Promise<void>;
 }

@@ -1,0 +1,39 @@
+// Access token → owner, kept in memory: every authenticated request needs it, and a sql.js
+// lookup costs more than the rest of a small request. The cache is dropped whenever a write
+// touched access_tokens or users (login, logout, device deletion, password change with logout,
+// deactivation, admin changes, profile changes), so it can never answer with a revoked token
+// or a stale admin flag, whichever code path made the change. Unknown tokens are not cached.
+import type { Storage } from '../storage/types.ts';
+import type { TokenOwner } from '../storage/repos/tokens.ts';
+
+const MAX_ENTRIES = 10_000;
+
+export class TokenCache {
+  private readonly storage: Storage;
+  private readonly owners = new Map<string, TokenOwner>();
+  private tokensVersion = -1;
+  private usersVersion = -1;
+
+  constructor(storage: Storage) {
+    this.storage = storage;
+  }
+
+  /** The owner of the token with this hash, from memory when nothing changed since it was read. */
+  find(tokenHash: string, load: () => TokenOwner | undefined): TokenOwner | undefined {
+    const tokensVersion = this.storage.tableVersion('access_tokens');
+    const usersVersion = this.storage.tableVersion('users');
+    if (tokensVersion !== this.tokensVersion || usersVersion !== this.usersVersion) {
+      this.owners.clear();
+      this.tokensVersion = tokensVersion;
+      this.usersVersion = usersVersion;
+    }
+    const cached = this.owners.get(tokenHash);
+    if (cached) return cached;
+    const owner = load();
+    if (owner) {
+      if (this.owners.size >= MAX_ENTRIES) this.owners.clear();
+      this.owners.set(tokenHash, owner);
+    }
+    return owner;
+  }
+}
