@@ -16,7 +16,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { openStorage } from '../server/storage/database.ts';
+import { openStorage, type EngineStorage } from '../server/storage/database.ts';
 import { MIGRATIONS } from '../server/storage/migrations/index.ts';
 import { createLogger } from '../server/log.ts';
 import { loadOrCreateSigningKey, type SigningKey } from '../server/rooms/signing_key.ts';
@@ -39,6 +39,8 @@ export const MEMBERS = ['anna', 'ben', 'cleo', 'dora', 'emil', 'fay', 'gus', 'ha
 export const READER = 'anna';
 
 export interface DatasetInfo {
+  /** The generator's FORMAT that made it (absent: 1). */
+  format?: number;
   events: number;
   rooms: Record<string, { roomId: string; members: string[]; share: number }>;
   /** The room with the most history (the /messages figures page through it). */
@@ -202,11 +204,16 @@ async function writeHistory(dir: string, rooms: DatasetInfo['rooms'], total: num
     if (Math.floor(written / 100_000) !== Math.floor((written - count) / 100_000)) progress(`history: ${written} events`);
   }
   progress(`history written (${written} events); snapshot`);
+  userData.close();
+  await finish(dir, storage);
+}
+
+/** Ends a dataset with one fresh snapshot and an empty journal, so a server starts without replay. */
+async function finish(dir: string, storage: EngineStorage): Promise<void> {
   // The snapshot worker does not hold the event loop open (a server always does); we must.
   const keepAlive = setInterval(() => {}, 1000);
   const snap = await storage.snapshotNow().finally(() => clearInterval(keepAlive));
   progress(`snapshot ${(snap.bytes / 2 ** 20).toFixed(0)} MB`);
-  userData.close();
   await storage.close();
   // Journals wholly before the snapshot are only kept by the engine for the previous snapshot.
   for (const f of fs.readdirSync(dir)) {
@@ -219,13 +226,22 @@ async function writeHistory(dir: string, rooms: DatasetInfo['rooms'], total: num
   }
 }
 
-/** The cached dataset of `events` stored events, generated if missing. */
+/** The cached dataset of `events` stored events: made if missing, or migrated from one of an older schema. */
 export async function ensureDataset(events: number): Promise<{ dir: string; info: DatasetInfo }> {
   const dir = datasetPath(events);
   const infoFile = path.join(dir, 'bench-dataset.json');
   if (fs.existsSync(infoFile)) return { dir, info: JSON.parse(fs.readFileSync(infoFile, 'utf8')) as DatasetInfo };
   fs.rmSync(dir, { recursive: true, force: true });
   const building = `${dir}.building-${process.pid}`;
+  const older = olderSchema(events);
+  if (older) {
+    // Same history, older migrations: let the engine migrate it (minutes less than generating 1M).
+    progress(`migrating the ${sizeLabel(events)}-event history of ${older} to the current schema`);
+    fs.renameSync(copyDataset(older), building);
+    await finish(building, await openStorage({ dir: building, migrations: MIGRATIONS, log: createLogger('warn') }));
+    fs.renameSync(building, dir);
+    return { dir, info: JSON.parse(fs.readFileSync(infoFile, 'utf8')) as DatasetInfo };
+  }
   fs.mkdirSync(building, { recursive: true, mode: 0o700 });
   const started = performance.now();
   progress(`generating a ${sizeLabel(events)}-event household history in ${dir}`);
@@ -234,11 +250,25 @@ export async function ensureDataset(events: number): Promise<{ dir: string; info
   const made = await countEvents(building);
   await writeHistory(building, rooms, events - made);
   const bigRoom = Object.values(rooms).sort((a, b) => b.share - a.share)[0]!.roomId;
-  const info: DatasetInfo = { events, rooms, bigRoom, users: MEMBERS.length, generatedMs: performance.now() - started };
+  const info: DatasetInfo = { format: FORMAT, events, rooms, bigRoom, users: MEMBERS.length, generatedMs: performance.now() - started };
   fs.writeFileSync(path.join(building, 'bench-dataset.json'), JSON.stringify(info, null, 1));
   fs.renameSync(building, dir);
   progress(`generated ${sizeLabel(events)} events in ${(info.generatedMs / 1000).toFixed(0)} s`);
   return { dir, info };
+}
+
+function olderSchema(events: number): string | undefined {
+  if (!fs.existsSync(ROOT)) return undefined;
+  return fs.readdirSync(ROOT)
+    .filter((d) => d.startsWith(`${events}-`) && !d.includes('.building'))
+    .map((d) => path.join(ROOT, d))
+    .find((d) => {
+      try {
+        return ((JSON.parse(fs.readFileSync(path.join(d, 'bench-dataset.json'), 'utf8')) as DatasetInfo).format ?? 1) === FORMAT;
+      } catch {
+        return false;
+      }
+    });
 }
 
 async function countEvents(dir: string): Promise<number> {
