@@ -206,6 +206,8 @@ describe('host panel', () => {
     await eventually(() => messages.textContent()).toBe(`Messages today: ${before + 1}`);
     await eventually(() => dialog.getByTestId('status-connected').textContent()).toContain('Kitchen phone');
     await eventually(() => dialog.getByTestId('status-accounts').textContent()).toMatch(/^\d+ accounts$/);
+    await dialog.getByTestId('status-messages').scrollIntoViewIfNeeded();
+    await saveScreenshot(page, 'host-panel-status');
 
     // Quiet for 3.5 s: no IPC call and no admin request from the page (only the uptime clock ticks).
     const adminRequests: string[] = [];
