@@ -49,7 +49,7 @@ export class ShadowCopy {
   snapshot(seq: number, prune: boolean): Promise<SnapshotResult> {
     if (this.worker) return Promise.reject(new Error('a snapshot is already being written'));
     const worker = new Worker(WORKER_URL, { workerData: { dir: this.dir, seq, prune } satisfies ShadowInit });
-    worker.unref();
+    // Not unref()'d: a snapshot someone awaits must finish even if nothing else keeps the process up.
     this.worker = worker;
     return new Promise((resolve, reject) => {
       let outcome: { ok: SnapshotResult } | { error: Error } | null = null;
