@@ -74,8 +74,12 @@ const notices = () =>
 const lastUnread = () => page.evaluate(() => (window as unknown as { __unread: number[] }).__unread.at(-1) ?? null);
 const roomButton = (name: string) => page.getByRole('navigation', { name: 'Chats' }).getByRole('button', { name: new RegExp(`^${name}`) });
 
+/** Clicks the chat in the list until it is the open one (banners appearing above can shift the list under the pointer). */
 async function openRoom(name: string) {
-  await roomButton(name).click();
+  await eventually(async () => {
+    await roomButton(name).click();
+    return roomButton(name).getAttribute('aria-current');
+  }).toBe('true');
   await page.getByRole('heading', { name }).waitFor();
 }
 
@@ -158,6 +162,7 @@ describe('desktop notifications', () => {
     expect(rule.status).toBe(200);
     expect(rule.body).toMatchObject({ rule_id: rooms.garden, enabled: true, actions: [], conditions: [{ kind: 'event_match', key: 'room_id', pattern: rooms.garden }] });
     await settings.getByRole('button', { name: 'Close' }).click();
+    await roomButton('Garden').getByRole('img', { name: 'Muted' }).waitFor();
     await openRoom('Kitchen');
 
     const muted = await bob.client.sendTextMessage(rooms.garden, 'Nobody hears this');
