@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import net from 'node:net';
 import http from 'node:http';
 import fs from 'node:fs';
+import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { CLI, request, startServer, tempDataDir, type ServerProcess } from '../helpers/server.ts';
 import { expectMatchesSpec } from '../helpers/spec.ts';
@@ -104,16 +105,20 @@ describe('homeserver foundation', () => {
 });
 
 describe('the CLI', () => {
-  it('stops within 2 s of SIGTERM, with exit code 0', async () => {
+  // A clean stop writes a final snapshot (a worker that loads and exports the database: about half a
+  // second on a quiet machine, seconds under load), so the bound only proves that nothing hangs.
+  it('stops within 10 s of SIGTERM, with exit code 0, its lock released and a final snapshot', async () => {
     const s = await startServer();
     const t0 = Date.now();
     const code = await s.stop('SIGTERM');
-    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(Date.now() - t0).toBeLessThan(10_000);
     expect(code).toBe(0);
+    expect(fs.existsSync(path.join(s.dataDir, 'meowtrix.lock'))).toBe(false);
+    expect(fs.readdirSync(s.dataDir).some((f) => /^snapshot-\d+\.db$/.test(f))).toBe(true);
     await s.dispose();
   });
 
-  it('stops within 2 s of SIGTERM even while a request is held open', async () => {
+  it('stops within 10 s of SIGTERM even while a request is held open', async () => {
     const s = await startServer();
     const socket = net.connect(s.port, '127.0.0.1');
     socket.on('error', () => {}); // the server resets it on shutdown
@@ -122,7 +127,7 @@ describe('the CLI', () => {
     socket.write('POST /_matrix/client/v3/login HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{');
     const t0 = Date.now();
     const code = await s.stop('SIGTERM');
-    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(Date.now() - t0).toBeLessThan(10_000);
     expect(code).toBe(0);
     socket.destroy();
     await s.dispose();
