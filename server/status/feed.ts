@@ -7,7 +7,7 @@ import type { Storage } from '../storage/types.ts';
 import type { Clock } from '../clock.ts';
 import { countUsers } from '../storage/repos/users.ts';
 import { countMessagesSince, uploadedMediaBytes } from '../storage/repos/status.ts';
-import { MessagesToday } from './messages_today.ts';
+import { MessagesToday, localDayStart } from './messages_today.ts';
 import { databaseFiles, watchDatabaseFiles } from './disk.ts';
 import type { PersistedEvent } from '../rooms/types.ts';
 
@@ -185,8 +185,12 @@ export class StatusFeed {
       this.changed();
       return;
     }
-    // A device drops out of "connected" 5 minutes after its last request: wake up then.
+    // Wake up when the status changes by itself: a device drops out of "connected" 5 minutes after
+    // its last request, and "messages today" starts again at the host's midnight.
     const oldest = status.connected_devices.at(-1);
-    if (oldest) this.arm(Math.max(COALESCE_MS, oldest.last_seen_ts + CONNECTED_WINDOW_MS - this.d.clock.now() + 10), 'expiry');
+    const nextMidnight = localDayStart(status.day_start_ts + 36 * 3_600_000); // DST days are 23–25 h
+    const wakeAt = Math.min(oldest ? oldest.last_seen_ts + CONNECTED_WINDOW_MS + 10 : Infinity, nextMidnight + 10);
+    // setTimeout holds at most ~24.8 days; the midnight is never further than a day.
+    this.arm(Math.max(COALESCE_MS, wakeAt - this.d.clock.now()), 'expiry');
   }
 }

@@ -177,6 +177,29 @@ describe('connected devices window', () => {
     }
   }, 30_000);
 
+  it('"messages today" starts again at the host\'s midnight, pushed without any request', async () => {
+    const dataDir = tempDataDir();
+    const offsetFile = path.join(dataDir, 'clock-offset');
+    const srv = await startServer({ dataDir, env: { MEOWTRIX_TEST_CLOCK_OFFSET_FILE: offsetFile } });
+    try {
+      const root = await registerAndLogin(srv, 'root', 'root-password', { admin: true });
+      const phone = new TestUser(srv, await registerAndLogin(srv, 'phone'));
+      await phone.text(await phone.createRoom({}), 'late message');
+      const feed = await connectStatus(srv.url, { token: root.accessToken });
+      const first = await feed.waitFor((s) => s.messages_today === 1);
+      // The server's clock moves to 3 s before its next local midnight; one request re-arms the feed.
+      const midnight = new Date(first.day_start_ts);
+      midnight.setDate(midnight.getDate() + 1);
+      fs.writeFileSync(offsetFile, String(midnight.getTime() - 3_000 - Date.now()));
+      await request(srv.url, 'GET', '/_matrix/client/v3/account/whoami', { token: phone.session.accessToken });
+      const nextDay = await feed.waitFor((s) => s.day_start_ts === midnight.getTime(), 15_000);
+      expect(nextDay.messages_today).toBe(0);
+      await feed.close();
+    } finally {
+      await srv.dispose();
+    }
+  }, 40_000);
+
   it('"messages today" survives a restart (seeded from what was stored today)', async () => {
     const dataDir = tempDataDir();
     let srv = await startServer({ dataDir });
