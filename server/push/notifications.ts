@@ -1,8 +1,8 @@
 // Runs push rules for every persisted event and every joined member (inside the event's own
 // transaction, so the count is durable with the event), and reads unread counts back for /sync.
 import type { JsonObject } from '../http/body.ts';
-import type { SqlReader, SqlWriter } from '../storage/types.ts';
-import { getEventThread, insertPushAction, putEventThread, unreadCounts } from '../storage/repos/push_rules.ts';
+import type { SqlReader, SqlWriter, Storage } from '../storage/types.ts';
+import { getEventThread, insertPushActions, putEventThread, unreadCounts, type PushActionRow } from '../storage/repos/push_rules.ts';
 import { advanceReadPosition } from '../storage/repos/receipts.ts';
 import type { SyncRequest, SyncResponse } from '../sync/types.ts';
 import { compileFilter } from '../sync/filter.ts';
@@ -35,9 +35,11 @@ export function threadOf(db: SqlReader, event: JsonObject): string {
 
 export class NotificationService {
   private readonly pushRules: PushRuleService;
+  private readonly ignoring: IgnoredUsersCache | null;
 
-  constructor(pushRules: PushRuleService) {
+  constructor(pushRules: PushRuleService, storage?: Storage) {
     this.pushRules = pushRules;
+    this.ignoring = storage ? new IgnoredUsersCache(storage) : null;
   }
 
   /**
@@ -61,10 +63,13 @@ export class NotificationService {
     const members = state.joinedMembers();
     const powerLevels = state.powerLevels();
     const senderPowerLevel = userLevel(powerLevels, persisted.sender);
+    const rows: (PushActionRow & { userId: string })[] = [];
+    let lastActions: unknown = null;
+    let lastActionsJson = '';
     for (const userId of members) {
       if (userId === persisted.sender) continue;
       // An ignored sender's events neither count as unread nor notify (spec "Ignoring Users").
-      if (persisted.stateKey === undefined && ignoredUsers(db, userId).has(persisted.sender)) continue;
+      if (persisted.stateKey === undefined && (this.ignoring?.of(db, userId) ?? ignoredUsers(db, userId)).has(persisted.sender)) continue;
       const actions = evaluate(this.pushRules.ruleset(userId), event, {
         userId,
         displayName: () => {
@@ -77,16 +82,23 @@ export class NotificationService {
       });
       const outcome = outcomeOf(actions);
       if (!outcome.notify) continue;
-      insertPushAction(db, userId, {
+      // Members with the same rules get the same (shared) actions array: serialise it once.
+      if (actions !== lastActions) {
+        lastActions = actions;
+        lastActionsJson = JSON.stringify(actions);
+      }
+      rows.push({
+        userId,
         room_id: persisted.roomId,
         stream_ordering: persisted.streamPos,
         event_id: persisted.eventId,
         thread_id: threadId,
         highlight: outcome.highlight ? 1 : 0,
-        actions: JSON.stringify(actions),
+        actions: lastActionsJson,
         ts: persisted.originServerTs,
       });
     }
+    insertPushActions(db, rows);
   }
 
   /**
@@ -112,5 +124,35 @@ export class NotificationService {
       }
       section.unread_thread_notifications = threads;
     }
+  }
+}
+
+/**
+ * m.ignored_user_list per user, kept while the account_data table is unchanged: the hook asks
+ * for every member of every event. tableVersion changes as soon as a write changes account data,
+ * so an ignore set earlier in the same batch is seen.
+ */
+class IgnoredUsersCache {
+  private readonly storage: Storage;
+  private readonly lists = new Map<string, ReadonlySet<string>>();
+  private version = -1;
+
+  constructor(storage: Storage) {
+    this.storage = storage;
+  }
+
+  of(db: SqlReader, userId: string): ReadonlySet<string> {
+    const version = this.storage.tableVersion('account_data');
+    if (version !== this.version) {
+      this.lists.clear();
+      this.version = version;
+    }
+    let list = this.lists.get(userId);
+    if (!list) {
+      list = ignoredUsers(db, userId);
+      if (this.lists.size >= 5_000) this.lists.clear();
+      this.lists.set(userId, list);
+    }
+    return list;
   }
 }

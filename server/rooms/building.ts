@@ -67,13 +67,16 @@ export function stateReader(db: SqlReader, roomId: string, contents: StateConten
   };
 }
 
-export function stateView(db: SqlReader, room: roomsRepo.RoomRow, version: RoomVersion, state: StateReader): RoomStateView {
+export function stateView(
+  db: SqlReader, room: roomsRepo.RoomRow, version: RoomVersion, state: StateReader,
+  joined: (db: SqlReader, roomId: string) => readonly string[] = (d, id) => roomsRepo.membersOfRoom(d, id, 'join'),
+): RoomStateView {
   return {
     roomId: room.room_id,
     version,
     creator: room.creator,
     content: (type, key) => state.content(type, key),
-    joinedMembers: () => roomsRepo.membersOfRoom(db, room.room_id, 'join'),
+    joinedMembers: () => joined(db, room.room_id),
     powerLevels: () => effectivePowerLevels(state.content('m.room.power_levels', ''), room.creator),
   };
 }

@@ -20,6 +20,7 @@ import * as eventsRepo from '../storage/repos/events.ts';
 import * as aliasesRepo from '../storage/repos/aliases.ts';
 import type { CommitListener, EventDraft, PersistHook, PersistedEvent, Profile } from './types.ts';
 import { authEventIds, relationOf, rowToPersisted, safeCanonical, stateReader, stateView, StateContentCache, type StateReader } from './building.ts';
+import { JoinedMembersCache } from './members_cache.ts';
 
 export { rowToPersisted };
 
@@ -40,11 +41,13 @@ export class RoomService {
   private readonly hooks: PersistHook[] = [];
   private readonly listeners: CommitListener[] = [];
   private readonly stateContents = new StateContentCache();
+  private readonly joinedMembersCache: JoinedMembersCache;
   /** Where member events get display names and avatars; the accounts service sets this. */
   profileOf: (userId: string) => Profile = () => ({});
 
   constructor(deps: RoomServiceDeps) {
     this.deps = deps;
+    this.joinedMembersCache = new JoinedMembersCache(deps.storage);
   }
 
   get serverName(): string {
@@ -84,7 +87,7 @@ export class RoomService {
   }
 
   joinedMembers(roomId: string): string[] {
-    return this.read((db) => roomsRepo.membersOfRoom(db, roomId, 'join'));
+    return [...this.read((db) => this.joinedMembersCache.get(db, roomId))];
   }
 
   joinedRoomIds(userId: string): string[] {
@@ -277,7 +280,7 @@ export class RoomService {
       pdu,
     };
     if (this.hooks.length) {
-      const view = stateView(db, room, version, state);
+      const view = stateView(db, room, version, state, (d, id) => this.joinedMembersCache.get(d, id));
       for (const hook of this.hooks) hook(db, event, view);
     }
     return { event, fresh: true };

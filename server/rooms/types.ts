@@ -25,7 +25,7 @@ export interface RoomStateView {
   readonly creator: string;
   /** Shared, cached objects: read them, never change them. */
   content(type: string, stateKey: string): JsonObject | undefined;
-  joinedMembers(): string[];
+  joinedMembers(): readonly string[];
   powerLevels(): PowerLevels;
 }
 

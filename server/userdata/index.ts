@@ -37,7 +37,7 @@ export function createUserData(deps: { storage: Storage; clock: Clock; notify: (
   const rooms = roomsViewOf(storage);
   const accountData = new AccountDataService(storage, notify);
   const pushRules = new PushRuleService(accountData);
-  const notifications = new NotificationService(pushRules);
+  const notifications = new NotificationService(pushRules, storage);
   const receipts = new ReceiptService({ storage, clock, rooms, accountData, notify });
   const typing = new TypingService(notify);
   const presence = new PresenceService({ storage, clock, rooms, notify, timings: presenceTimingsFromEnv() });

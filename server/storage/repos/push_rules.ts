@@ -13,10 +13,18 @@ export interface PushActionRow {
 }
 
 export function insertPushAction(db: SqlWriter, userId: string, a: PushActionRow): void {
+  insertPushActions(db, [{ userId, ...a }]);
+}
+
+/** One statement for all the members an event notifies (one bind, one journal entry, instead of one each). */
+export function insertPushActions(db: SqlWriter, rows: readonly (PushActionRow & { userId: string })[]): void {
+  if (!rows.length) return;
+  const params: (string | number)[] = [];
+  for (const a of rows) params.push(a.userId, a.room_id, a.stream_ordering, a.event_id, a.thread_id, a.highlight, a.actions, a.ts);
   db.run(
-    `INSERT INTO push_actions (user_id, room_id, stream_ordering, event_id, thread_id, highlight, actions, ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+    `INSERT INTO push_actions (user_id, room_id, stream_ordering, event_id, thread_id, highlight, actions, ts) VALUES ${rows.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}
      ON CONFLICT DO NOTHING`,
-    [userId, a.room_id, a.stream_ordering, a.event_id, a.thread_id, a.highlight, a.actions, a.ts],
+    params,
   );
 }
 
