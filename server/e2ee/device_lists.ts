@@ -23,10 +23,12 @@ export class DeviceListService {
    * `userId`, after their own key changes); and users who left a room of theirs and share none now.
    */
   changesBetween(userId: string, from: number, to: number): { changed: Set<string>; left: Set<string> } {
-    const sharing = this.members.usersSharingRoomWith(userId);
     const changed = new Set<string>();
     const left = new Set<string>();
-    for (const change of this.storage.read((db) => deviceListChangesBetween(db, from, to))) {
+    const changes = from < to ? this.storage.read((db) => deviceListChangesBetween(db, from, to)) : [];
+    // Most syncs see no change: skip the sharing query (the costliest read of a long-poll wake-up) then.
+    const sharing = changes.some((c) => c.user_id !== userId) ? this.members.usersSharingRoomWith(userId) : new Set<string>();
+    for (const change of changes) {
       const other = change.user_id;
       if (other === userId) {
         if (change.room_id === null) changed.add(other);

@@ -62,6 +62,7 @@ export class ToDeviceService {
    * reached (the last one delivered when capped, else `to`).
    */
   pending(userId: string, deviceId: string, from: number, to: number): { events: JsonObject[]; reached: number } {
+    if (from >= to) return { events: [], reached: to }; // nothing new in the stream: no query (most long-poll wake-ups)
     const rows = this.storage.read((db) => repo.pendingToDevice(db, userId, deviceId, from, to, TO_DEVICE_LIMIT));
     const events = rows.map((r) => ({ sender: r.sender, type: r.type, content: JSON.parse(r.content) as JsonObject }));
     const reached = rows.length === TO_DEVICE_LIMIT ? rows[rows.length - 1]!.pos : to;

@@ -34,7 +34,7 @@ export class AccountDataStream implements StreamProvider {
 
   incrementalSync(req: SyncRequest, res: SyncResponse, from: number, to: number): void {
     const newly = new Set(req.newlyJoinedRoomIds);
-    const rows = this.read((db) => accountDataChanges(db, req.userId, from, to)).filter((r) => !newly.has(r.room_id));
+    const rows = from < to ? this.read((db) => accountDataChanges(db, req.userId, from, to)).filter((r) => !newly.has(r.room_id)) : [];
     for (const roomId of newly) rows.push(...this.read((db) => listRoomAccountData(db, req.userId, roomId, to)));
     this.emit(req, res, rows, new Set(req.joinedRoomIds));
   }

@@ -24,13 +24,15 @@ export class DeviceListsStream implements StreamProvider {
 
   incrementalSync(req: SyncRequest, res: SyncResponse, from: number, to: number): void {
     const { changed, left } = this.deviceLists.changesBetween(req.userId, from, to);
-    const sharing = this.members.usersSharingRoomWith(req.userId);
     // Everyone in a room I just joined newly shares a room with me.
     for (const roomId of req.newlyJoinedRoomIds) {
       for (const userId of this.members.joinedMembers(roomId)) if (userId !== req.userId) changed.add(userId);
     }
-    // Members of rooms I left who share no other room with me.
-    for (const roomId of Object.keys(res.rooms.leave)) {
+    // Members of rooms I left who share no other room with me. (Read only then: every long-poll
+    // wake-up runs this, and the sharing query is the costliest part of it.)
+    const leftRooms = Object.keys(res.rooms.leave);
+    const sharing = leftRooms.length ? this.members.usersSharingRoomWith(req.userId) : new Set<string>();
+    for (const roomId of leftRooms) {
       for (const userId of this.members.joinedMembers(roomId)) {
         if (userId !== req.userId && !sharing.has(userId)) left.add(userId);
       }

@@ -74,8 +74,9 @@ export class EventsStream implements StreamProvider {
     this.storage.read((db) => {
       const rc = this.roomContext(db, req);
       const handled = new Set<string>();
-      // Rooms where the user's own membership changed since the token.
-      const changes = eventsRepo.membershipChangesOf(db, req.userId, from, to);
+      // Rooms where the user's own membership changed since the token. (No new event at all: no
+      // query; most long-poll wake-ups are for other streams.)
+      const changes = from < to ? eventsRepo.membershipChangesOf(db, req.userId, from, to) : [];
       const changedRooms = [...new Set(changes.map((c) => c.room_id))];
       for (const roomId of changedRooms) {
         if (!rc.filter.includesRoom(roomId)) continue;
@@ -105,7 +106,7 @@ export class EventsStream implements StreamProvider {
       // Joined rooms with new events (or every joined room for full_state).
       const joined = req.fullState
         ? roomsRepo.roomsOfUser(db, req.userId, 'join').map((m) => m.room_id)
-        : roomsRepo.joinedRoomsChangedSince(db, req.userId, from);
+        : from < to ? roomsRepo.joinedRoomsChangedSince(db, req.userId, from) : [];
       for (const roomId of joined) {
         if (handled.has(roomId) || !rc.filter.includesRoom(roomId)) continue;
         handled.add(roomId);

@@ -22,7 +22,7 @@ export class PresenceStream implements StreamProvider {
   }
 
   incrementalSync(req: SyncRequest, res: SyncResponse, from: number, to: number): void {
-    const changed = new Set(this.userData.storage.read((db) => presenceChanges(db, from, to)).map((r) => r.user_id));
+    const changed = new Set(from < to ? this.userData.storage.read((db) => presenceChanges(db, from, to)).map((r) => r.user_id) : []);
     // Members of rooms joined since the token are new to this client: send their presence too.
     for (const roomId of req.newlyJoinedRoomIds) for (const u of this.userData.rooms.joinedMembers(roomId)) changed.add(u);
     if (!changed.size) return;

@@ -30,7 +30,7 @@ export class ReceiptsStream implements StreamProvider {
     const joined = new Set(req.joinedRoomIds);
     const newly = new Set(req.newlyJoinedRoomIds);
     const byRoom = new Map<string, ReceiptRow[]>();
-    for (const row of this.userData.storage.read((db) => receiptChanges(db, from, to))) {
+    for (const row of from < to ? this.userData.storage.read((db) => receiptChanges(db, from, to)) : []) {
       if (!joined.has(row.room_id) || newly.has(row.room_id)) continue;
       let list = byRoom.get(row.room_id);
       if (!list) byRoom.set(row.room_id, (list = []));
