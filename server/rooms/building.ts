@@ -1,7 +1,7 @@
 // Helpers for building an event inside the write transaction: a per-batch cache of the room's
 // current state, the auth events selection, relation extraction, and stored rows as PersistedEvents.
 import type { JsonObject, JsonValue } from '../http/body.ts';
-import type { SqlReader } from '../storage/types.ts';
+import type { SqlReader, Storage } from '../storage/types.ts';
 import { canonicalJson } from './canonical_json.ts';
 import { effectivePowerLevels } from './power_levels.ts';
 import type { RoomVersion } from './versions.ts';
@@ -42,13 +42,42 @@ export class StateContentCache {
   }
 }
 
+/**
+ * Which event is current per (room, type, state key), across writes: the push hook asks for every
+ * member's member event on every message. Dropped whenever room_state changes (tableVersion
+ * changes as soon as a write changes it and again when its batch ends, so also safe mid-batch).
+ */
+export class CurrentStateIds {
+  private readonly storage: Storage;
+  private readonly ids = new Map<string, string | null>();
+  private version = -1;
+  constructor(storage: Storage) {
+    this.storage = storage;
+  }
+  get(db: SqlReader, roomId: string, type: string, stateKey: string): string | undefined {
+    const version = this.storage.tableVersion('room_state');
+    if (version !== this.version) {
+      this.ids.clear();
+      this.version = version;
+    }
+    const k = `${roomId}\u0000${type}\u0000${stateKey}`;
+    let id = this.ids.get(k);
+    if (id === undefined) {
+      id = roomsRepo.currentStateEventId(db, roomId, type, stateKey) ?? null;
+      if (this.ids.size >= 50_000) this.ids.clear();
+      this.ids.set(k, id);
+    }
+    return id ?? undefined;
+  }
+}
+
 /** Current state lookups with a small per-transaction cache of which event is current. */
-export function stateReader(db: SqlReader, roomId: string, contents: StateContentCache): StateReader {
+export function stateReader(db: SqlReader, roomId: string, contents: StateContentCache, currentIds?: CurrentStateIds): StateReader {
   const cache = new Map<string, { id: string; content: JsonObject } | null>();
   const load = (type: string, key: string) => {
     const k = `${type}\u0000${key}`;
     if (!cache.has(k)) {
-      const id = roomsRepo.currentStateEventId(db, roomId, type, key);
+      const id = currentIds ? currentIds.get(db, roomId, type, key) : roomsRepo.currentStateEventId(db, roomId, type, key);
       const content =
         id === undefined
           ? undefined

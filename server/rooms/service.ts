@@ -19,7 +19,7 @@ import * as roomsRepo from '../storage/repos/rooms.ts';
 import * as eventsRepo from '../storage/repos/events.ts';
 import * as aliasesRepo from '../storage/repos/aliases.ts';
 import type { CommitListener, EventDraft, PersistHook, PersistedEvent, Profile } from './types.ts';
-import { authEventIds, relationOf, rowToPersisted, safeCanonical, stateReader, stateView, StateContentCache, type StateReader } from './building.ts';
+import { authEventIds, relationOf, rowToPersisted, safeCanonical, stateReader, stateView, StateContentCache, CurrentStateIds, type StateReader } from './building.ts';
 import { JoinedMembersCache } from './members_cache.ts';
 
 export { rowToPersisted };
@@ -42,12 +42,14 @@ export class RoomService {
   private readonly listeners: CommitListener[] = [];
   private readonly stateContents = new StateContentCache();
   private readonly joinedMembersCache: JoinedMembersCache;
+  private readonly currentStateIds: CurrentStateIds;
   /** Where member events get display names and avatars; the accounts service sets this. */
   profileOf: (userId: string) => Profile = () => ({});
 
   constructor(deps: RoomServiceDeps) {
     this.deps = deps;
     this.joinedMembersCache = new JoinedMembersCache(deps.storage);
+    this.currentStateIds = new CurrentStateIds(deps.storage);
   }
 
   get serverName(): string {
@@ -142,7 +144,7 @@ export class RoomService {
       if (!room) throw errors.notFound('Unknown room');
       const out: { event: PersistedEvent; fresh: boolean }[] = [];
       // One state cache per batch: persist() forgets entries it changes.
-      const state = stateReader(db, roomId, this.stateContents);
+      const state = stateReader(db, roomId, this.stateContents, this.currentStateIds);
       for (const draft of drafts) out.push(this.persist(db, room, state, draft, ts));
       return out;
     });
