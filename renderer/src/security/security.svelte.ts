@@ -75,6 +75,16 @@ export class SecurityCenter {
 
   /** Reads where this account and session stand (asks the server for my keys once). */
   async refresh(): Promise<void> {
+    try {
+      await this.#readStatus();
+    } catch (err) {
+      // Signed out meanwhile (e.g. by another session): the crypto was freed under the reads; nothing to show.
+      if (!this.client.clientRunning) return;
+      throw err;
+    }
+  }
+
+  async #readStatus(): Promise<void> {
     const crypto = this.#crypto;
     if (!crypto) {
       this.status = 'unavailable';
