@@ -1,28 +1,33 @@
-// The built bundles, the headless server package and the Electron app.asar, all made here from the
-// real build commands into a temp dir: the server package runs from outside the repo with only its
-// runtime dependencies, and electron-builder packs app.asar (on a stand-in Electron binary, since
-// none can be downloaded here) with the fuses and unpack rules of electron-builder.yml.
+// The built bundles, the headless server package and the Electron app.asar, all made here by the real
+// npm scripts in a temp folder holding only what the Containerfile's build stage copies (plus main/,
+// the desktop app's sources): so that stage can build. The packed server then runs from outside the
+// repo with only its runtime dependencies, and electron-builder packs app.asar (on a stand-in Electron
+// binary, since none can be downloaded here) with the fuses and unpack rules of electron-builder.yml.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import * as asar from '@electron/asar';
-import { importedPackages, makeServerPackage } from '../../build/server_package.ts';
-import { ROOT, builderConfig, buildBundles, installFromRepo, readJson, rootPackage, run, startCli, type RunningServer } from './packaging.ts';
+import { importedPackages } from '../../build/server_package.ts';
+import { ROOT, builderConfig, installFromRepo, readJson, rootPackage, run, startCli, type RunningServer } from './packaging.ts';
 import { request } from '../helpers/server.ts';
-import { containerHealthCommands } from './container_files.ts';
+import { containerHealthCommands, makeBuildStage, packagedTarballGlob } from './container_files.ts';
 
 let work: string;
-let appDir: string; // the project as electron-builder sees it: package.json, dist/, node_modules
+let appDir: string; // the build stage, later electron-builder's project: package.json, dist/, node_modules
 let distDir: string;
-let buildCommands: string[];
+let stageRuns: string[];
 
 beforeAll(() => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'meowtrix-build-'));
   appDir = path.join(work, 'app');
   distDir = path.join(appDir, 'dist');
-  buildCommands = buildBundles(distDir);
+  stageRuns = makeBuildStage(appDir);
+  fs.cpSync(path.join(ROOT, 'main'), path.join(appDir, 'main'), { recursive: true });
+  // The container's RUN (server, web client, package, npm pack), then the desktop app's bundles.
+  for (const line of stageRuns) run('npm', [...line.split(/\s+/).slice(1, 3), '--silent'], { cwd: appDir });
+  run('npm', ['run', '--silent', 'build:main'], { cwd: appDir });
 }, 300_000);
 
 afterAll(() => {
@@ -30,9 +35,10 @@ afterAll(() => {
 });
 
 describe('npm run build', () => {
-  it('makes the main, preload, renderer and server bundles', () => {
+  it('makes the main, preload, renderer and server bundles, from only the files the Containerfile copies (and main/)', () => {
     expect(rootPackage.scripts.build).toBe('npm run build:server && npm run build:main && npm run build:renderer');
-    expect(buildCommands).toEqual(['tsc -p server/tsconfig.json', 'tsc -p main/tsconfig.json', 'tsc -p main/preload.tsconfig.json', 'vite build --config renderer/vite.config.ts']);
+    expect(stageRuns).toEqual(['npm run pack:server']);
+    expect(rootPackage.scripts['pack:server']).toMatch(/^npm run build:server && npm run build:renderer && /);
     for (const file of [rootPackage.bin['meowtrix-server']!, 'dist/server/host_entry.js', 'dist/server/storage/shadow_worker.js', 'dist/main/main.js', 'dist/main/preload.cjs', 'dist/renderer/index.html']) {
       expect(fs.existsSync(path.join(appDir, file)), file).toBe(true);
     }
@@ -53,21 +59,25 @@ describe('the meowtrix-server package', () => {
     await server?.stop('SIGKILL');
   });
 
-  it('lists only the packages the server imports, with package.json ranges, and packs its bundles', () => {
+  it('is the tarball the container takes: only the packages the server imports, with package.json ranges, and its bundles', () => {
+    const tarball = path.join(distDir, `meowtrix-server-${rootPackage.version}.tgz`);
+    // The Containerfile's runtime stage copies it from the build stage's /src.
+    expect(path.matchesGlob(path.join('/src', path.relative(appDir, tarball)), packagedTarballGlob())).toBe(true);
+    run('tar', ['-xzf', tarball, '-C', work]);
     pkgDir = path.join(work, 'meowtrix-server');
-    const { packageJson } = makeServerPackage(distDir, pkgDir) as { packageJson: any };
+    fs.renameSync(path.join(work, 'package'), pkgDir);
+    const packageJson = readJson(path.join(pkgDir, 'package.json'));
     expect(packageJson.name).toBe('meowtrix-server');
     expect(packageJson.version).toBe(rootPackage.version);
     expect(packageJson.bin).toEqual({ 'meowtrix-server': 'dist/server/cli.js' });
     expect(Object.keys(packageJson.dependencies).sort()).toEqual(importedPackages(path.join(distDir, 'server')));
     for (const [name, range] of Object.entries(packageJson.dependencies)) expect(range).toBe(rootPackage.dependencies[name]);
     expect(Object.keys(packageJson.dependencies)).not.toContain('electron');
-    const [packed] = JSON.parse(run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: pkgDir })) as [{ files: { path: string; mode: number }[] }];
-    const files = new Map(packed.files.map((f) => [f.path, f.mode]));
-    expect(files.has('package.json')).toBe(true);
-    expect(files.has('dist/renderer/index.html')).toBe(true);
-    expect(files.get('dist/server/cli.js')! & 0o111).toBeTruthy(); // executable, for the bin link
-    expect([...files.keys()].filter((f) => f.startsWith('node_modules/') || f.endsWith('.map') || f.endsWith('.ts'))).toEqual([]);
+    const files = fs.globSync('**/*', { cwd: pkgDir }).filter((f) => fs.statSync(path.join(pkgDir, f)).isFile());
+    expect(files).toContain('package.json');
+    expect(files).toContain('dist/renderer/index.html');
+    expect(fs.statSync(path.join(pkgDir, 'dist/server/cli.js')).mode & 0o111).toBeTruthy(); // executable, for the bin link
+    expect(files.filter((f) => f.startsWith('node_modules/') || f.endsWith('.map') || f.endsWith('.ts'))).toEqual([]);
   });
 
   it('runs on Node from a directory outside the repo with only its runtime dependencies: health, web client, a CLI-made user logs in, thumbnails, health checks, SIGTERM snapshot', async () => {
@@ -168,13 +178,9 @@ describe('electron-builder app.asar', () => {
   let entries: string[];
 
   beforeAll(async () => {
-    // The project as electron-builder sees it; the built server package sits in dist/ as after `npm run pack:server`.
-    fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(appDir, 'package.json'));
-    fs.copyFileSync(path.join(ROOT, 'package-lock.json'), path.join(appDir, 'package-lock.json'));
-    fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(appDir, 'node_modules'));
-    fs.symlinkSync(path.join(ROOT, 'build'), path.join(appDir, 'build'));
-    fs.mkdirSync(path.join(distDir, 'meowtrix-server'), { recursive: true });
-    fs.writeFileSync(path.join(distDir, 'meowtrix-server', 'package.json'), '{"name":"meowtrix-server"}');
+    // The stage already holds package.json, the lock file and node_modules; the Linux icons are electron-builder's.
+    fs.cpSync(path.join(ROOT, 'build', 'icons'), path.join(appDir, 'build', 'icons'), { recursive: true });
+    expect(fs.existsSync(path.join(distDir, 'meowtrix-server', 'package.json'))).toBe(true); // left there by pack:server
     // A stand-in Electron: a script carrying a fuse wire at Electron's defaults.
     const electronDist = path.join(work, 'electron-dist');
     fs.mkdirSync(electronDist);

@@ -1,8 +1,8 @@
 // build/container/ (Containerfile, Podman quadlet) and build/systemd/ (user unit for Node installs).
 // No container engine (Docker, Podman) runs on this machine, so the image is never built here: these
 // tests check the instructions and keys, that every file the image copies exists, that the commands
-// the container and units run are accepted by the real CLI, and (in bundles.test.ts) that the health
-// check command passes against a live server. systemd-analyze verifies the user unit when present.
+// the container and units run are accepted by the real CLI, and (in bundles.test.ts) that the build
+// stage's files build the package and the health check command passes against a live server. systemd-analyze verifies the user unit when present.
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';

@@ -2,7 +2,7 @@
 // runs on this machine, so the tests check what can be checked without one.
 import fs from 'node:fs';
 import path from 'node:path';
-import { BUILD, parseIni } from './packaging.ts';
+import { BUILD, ROOT, parseIni } from './packaging.ts';
 
 export const CONTAINERFILE = path.join(BUILD, 'container', 'Containerfile');
 export const QUADLET = path.join(BUILD, 'container', 'meowtrix.container');
@@ -61,4 +61,30 @@ export function containerHealthCommands(): { source: string; argv: string[] }[] 
     { source: 'Containerfile HEALTHCHECK', argv: execForm(cmd[1]!, 'HEALTHCHECK CMD') },
     { source: 'quadlet HealthCmd', argv: execForm(healthCmd, 'HealthCmd') },
   ];
+}
+
+/**
+ * The Containerfile's build stage without an engine: its COPYs (from the repository) into DIR, with
+ * the repo's node_modules linked in place of its `npm ci`. Returns the stage's `npm run` RUN lines.
+ */
+export function makeBuildStage(dir: string): string[] {
+  const instructions = containerfileInstructions();
+  const buildStage = instructions.slice(0, instructions.map((i) => i.keyword).lastIndexOf('FROM'));
+  for (const copy of buildStage.filter((i) => i.keyword === 'COPY')) {
+    const words = copy.args.split(/\s+/);
+    const target = path.resolve(dir, words.at(-1)!.replace(/^\.\//, ''));
+    for (const source of words.slice(0, -1)) {
+      const into = words.length > 2 || words.at(-1)!.endsWith('/') ? path.join(target, path.basename(source)) : target;
+      fs.cpSync(path.join(ROOT, source), into, { recursive: true });
+    }
+  }
+  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
+  return buildStage.filter((i) => i.keyword === 'RUN' && i.args.startsWith('npm run ')).map((i) => i.args);
+}
+
+/** Where the runtime stage takes the package from (the COPY --from=build source, a glob). */
+export function packagedTarballGlob(): string {
+  const copy = containerfileInstructions().find((i) => i.keyword === 'COPY' && i.args.startsWith('--from=build'));
+  if (!copy) throw new Error('the Containerfile copies nothing from the build stage');
+  return copy.args.split(/\s+/)[1]!;
 }

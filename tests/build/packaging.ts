@@ -1,6 +1,5 @@
-// Helpers for the packaging tests: build the bundles into a temp dir (never the shared dist/, which
-// other test files read while this one runs), copy a package's production dependencies out of the
-// repo's node_modules, and start a built server CLI.
+// Helpers for the packaging tests: run commands, copy a package's production dependencies out of the
+// repo's node_modules, start a built server CLI, read INI-style files.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -27,44 +26,6 @@ export function run(command: string, args: string[], options: { cwd?: string; en
   if (result.error) throw result.error;
   if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} exited with ${result.status}:\n${result.stdout}\n${result.stderr}`);
   return result.stdout;
-}
-
-/** A node_modules/.bin tool run on this Node (24), not whatever `node` the shebang finds first. */
-function runTool(tool: string, args: string[]): string {
-  return run(process.execPath, [fs.realpathSync(path.join(ROOT, 'node_modules', '.bin', tool)), ...args]);
-}
-
-/**
- * The commands of `npm run build` (build:server, build:main, build:renderer), each with its output
- * moved from ROOT/dist to distDir. Returns the commands run, so a test can compare them with package.json.
- */
-export function buildBundles(distDir: string): string[] {
-  const ran: string[] = [];
-  for (const script of ['build:server', 'build:main', 'build:renderer']) {
-    for (const command of rootPackage.scripts[script]!.split('&&').map((c) => c.trim())) {
-      const [tool, ...args] = command.split(/\s+/);
-      ran.push(command);
-      if (tool === 'tsc') {
-        const tsconfig = args[args.indexOf('-p') + 1]!;
-        const outDir = path.resolve(ROOT, path.dirname(tsconfig), readTsconfigOutDir(tsconfig));
-        runTool('tsc', [...args, '--outDir', path.join(distDir, path.relative(path.join(ROOT, 'dist'), outDir))]);
-      } else if (tool === 'vite') {
-        // renderer/vite.config.ts builds into dist/renderer.
-        runTool('vite', [...args, '--outDir', path.join(distDir, 'renderer'), '--emptyOutDir', '--logLevel', 'warn']);
-      } else {
-        throw new Error(`unexpected build command "${command}": teach tests/build/packaging.ts about it`);
-      }
-    }
-  }
-  return ran;
-}
-
-function readTsconfigOutDir(tsconfig: string): string {
-  // tsconfig files may carry comments (main/preload.tsconfig.json does).
-  const text = fs.readFileSync(path.join(ROOT, tsconfig), 'utf8').replace(/^\s*\/\/.*$/gm, '');
-  const outDir = (JSON.parse(text) as { compilerOptions?: { outDir?: string } }).compilerOptions?.outDir;
-  if (!outDir) throw new Error(`${tsconfig} has no compilerOptions.outDir`);
-  return outDir;
 }
 
 /**
