@@ -74,9 +74,6 @@ export const serve: Command = async (argv) => {
     if (stopping) return;
     stopping = true;
     process.stdout.write(`Received ${signal}, stopping.\n`);
-    // Stay alive until close() settles: with the listener closed, the unref'd snapshot worker alone
-    // would let Node exit mid-close, leaving the lock and journal behind.
-    setInterval(() => {}, 60_000);
     // A final snapshot, so the next start (or a backup of the stopped data dir) replays no journal.
     server.close({ snapshot: true }).then(
       () => process.exit(0),
