@@ -161,6 +161,8 @@ async function oneRun(run: number): Promise<RunFigures> {
 }
 
 progress(loadNote());
+progress(`the standard run: a fresh server, 64 accounts, then workloads 1 (${LATENCY_ROUNDS} messages), 2 (2 × ${10 * PER_SENDER} messages), ` +
+  `3 (${BIG.rooms}×${BIG.messages} and ${WIDE.rooms}×${WIDE.messages}) and 5 (${FANOUT_ROUNDS} rounds × 50 clients) on it; its RSS 2 s after is "RSS after the standard run"`);
 const runs: RunFigures[] = [];
 for (let r = 1; r <= RUNS; r++) runs.push(await oneRun(r));
 const col = <K extends keyof RunFigures>(k: K) => runs.map((x) => x[k]);
