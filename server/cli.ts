@@ -14,6 +14,11 @@ async function main(argv: string[]): Promise<void> {
   }
   // Bare options mean `serve`.
   const [name, args] = first.startsWith('-') ? ['serve', argv] : [first, rest];
+  // `meowtrix-server serve --help` too: the usage covers every command's options.
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(USAGE);
+    return;
+  }
   const command = COMMANDS[name];
   if (!command) fail(`unknown command "${name}"\n\n${USAGE}`);
   await command(args);

@@ -4,7 +4,7 @@ import net from 'node:net';
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { CLI, request, startServer, tempDataDir, type ServerProcess } from '../helpers/server.ts';
 import { expectMatchesSpec } from '../helpers/spec.ts';
 
@@ -105,6 +105,15 @@ describe('homeserver foundation', () => {
 });
 
 describe('the CLI', () => {
+  it('prints its usage for --help after a command too, and starts nothing', () => {
+    for (const args of [['--help'], ['serve', '--help'], ['user', '-h']]) {
+      const run = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 20_000 });
+      expect(run.status, args.join(' ')).toBe(0);
+      expect(run.stdout).toMatch(/^Usage: meowtrix-server <command>/);
+      expect(run.stdout).toContain('serve [options]');
+    }
+  });
+
   // A clean stop writes a final snapshot (a worker that loads and exports the database: about half a
   // second on a quiet machine, seconds under load), so the bound only proves that nothing hangs.
   it('stops within 10 s of SIGTERM, with exit code 0, its lock released and a final snapshot', async () => {
