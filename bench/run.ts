@@ -117,8 +117,9 @@ const line = (cells: string[]) => cells.map((c, i) => (cols[i]![2] ? c.padStart(
 process.stdout.write(`\n${line(cols.map(([h]) => h))}\n${line(widths.map((w) => '-'.repeat(w)))}\n`);
 for (const r of rows) process.stdout.write(`${line(cols.map(([, get]) => get(r)))}\n`);
 
-if (scaling) {
-  // How each per-size figure changes with history: "<label> events: <what>" → ratio to the smallest size.
+{
+  // How each per-size figure changes with history: "<label> events: <what>" → ratio to the 10k figure.
+  // Printed whenever history ran at more than one size (the full suite and `scaling`).
   const bySize = new Map<string, Map<string, number>>();
   for (const r of rows) {
     const m = /^history: (\d+(?:\.\d+)?[kM]) events: (.*)$/.exec(r.name);
@@ -127,8 +128,9 @@ if (scaling) {
     bySize.get(m[2]!)!.set(m[1]!, r.median);
   }
   const sizes = ['10k', '100k', '1M'];
-  process.stdout.write(`\nscaling (median; ratio to 10k; history grows 10× per step)\n`);
+  if ([...bySize.values()].some((m) => m.size > 1)) process.stdout.write(`\nscaling (median; ratio to 10k; history grows 10× per step)\n`);
   for (const [what, perSize] of bySize) {
+    if (perSize.size < 2) continue;
     const base = perSize.get('10k');
     const cells = sizes.map((s) => {
       const v = perSize.get(s);
