@@ -15,6 +15,41 @@ function execArg(arg: string): string {
   return `"${arg.replace(/([\\"`$])/g, '\\$1')}"`;
 }
 
+/** How this run was started, as Electron reports it (app.isPackaged, process.execPath, app.getAppPath()). */
+export interface LaunchFacts {
+  isPackaged: boolean;
+  execPath: string;
+  appPath: string;
+  env: NodeJS.ProcessEnv;
+}
+
+/**
+ * The command that starts this app again at login. An AppImage runs from a fresh mount each time, so
+ * the image itself ($APPIMAGE). A system-Electron package (Arch: electronNN runs <prefix>/lib/meowtrix/app.asar)
+ * looks unpackaged to Electron; its <prefix>/bin/meowtrix launcher keeps working when electronNN is upgraded.
+ * Otherwise the packaged executable, or (a dev run) electron plus the app folder.
+ */
+export function launchCommand(run: LaunchFacts): string[] {
+  if (run.isPackaged) {
+    const appImage = run.env.APPIMAGE;
+    return [appImage && path.isAbsolute(appImage) ? appImage : run.execPath];
+  }
+  if (path.basename(run.appPath) === 'app.asar' && path.basename(path.dirname(run.appPath)) === 'meowtrix') {
+    const launcher = path.join(path.dirname(run.appPath), '..', '..', 'bin', 'meowtrix');
+    if (isExecutableFile(launcher)) return [path.normalize(launcher)];
+  }
+  return [run.execPath, run.appPath];
+}
+
+function isExecutableFile(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
 export function autostartEntry(command: string[]): string {
   return [
     '[Desktop Entry]',

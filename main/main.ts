@@ -12,7 +12,7 @@ import { utilityLauncher } from './hosting/utility_launcher.ts';
 import { RotatingLog } from './hosting/log_file.ts';
 import { HostAdminStore } from './hosting/host_admin.ts';
 import { HostController } from './hosting/controller.ts';
-import { applyAutostart } from './autostart.ts';
+import { applyAutostart, launchCommand } from './autostart.ts';
 import { AppTray } from './tray.ts';
 import { CONTENT_SECURITY_POLICY } from './csp.ts';
 import { backupDataDir, restoreDataDir } from '../server/storage/backup.ts';
@@ -36,13 +36,12 @@ if (!app.requestSingleInstanceLock()) {
     entry: HOST_ENTRY,
     openLog: (config) => new RotatingLog(path.join(config.dataDir, 'server.log')),
   });
-  // Packaged: the app itself; unpackaged: electron plus the app folder.
-  const launchCommand = app.isPackaged ? [process.execPath] : [process.execPath, app.getAppPath()];
+  const startCommand = launchCommand({ isPackaged: app.isPackaged, execPath: process.execPath, appPath: app.getAppPath(), env: process.env });
   const host = new HostController({
     settings,
     supervisor,
     admins: new HostAdminStore(app.getPath('userData')),
-    applyAutostart: (enabled) => applyAutostart(enabled, launchCommand),
+    applyAutostart: (enabled) => applyAutostart(enabled, startCommand),
     webRoot: RENDERER_DIR,
   });
   let tray: AppTray | null = null;
@@ -128,6 +127,7 @@ if (!app.requestSingleInstanceLock()) {
         tray?.setUnread(count > 0);
         app.setBadgeCount(count);
       },
+      showWindow: showMainWindow,
       appInfo: () => ({ name: app.getName(), version: app.getVersion(), platform: process.platform, electronVersion: process.versions.electron ?? 'unknown' }),
       host,
       chooseBackupFile: async () => {

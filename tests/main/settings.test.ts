@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { SettingsStore } from '../../main/settings/store.ts';
 import { defaultSettings, validatePatch, SettingsError } from '../../main/settings/settings.ts';
-import { applyAutostart, autostartEntry, autostartFile } from '../../main/autostart.ts';
+import { applyAutostart, autostartEntry, autostartFile, launchCommand } from '../../main/autostart.ts';
 import { phoneUrls, bindAddress } from '../../main/lan.ts';
 import { tempDataDir } from '../helpers/server.ts';
 
@@ -105,6 +105,34 @@ describe('autostart', () => {
   it('quotes paths with spaces and escapes the Desktop Entry specials', () => {
     const entry = autostartEntry(['/usr/lib/electron/electron', '/home/anna/My Apps/meow$trix', '100%']);
     expect(entry).toContain('Exec=/usr/lib/electron/electron "/home/anna/My Apps/meow\\$trix" 100%% --hidden\n');
+  });
+
+  it('starts the Arch package through its launcher, an AppImage as the image, a dev run as electron + app folder', () => {
+    // The Arch layout: system electron45 runs <prefix>/lib/meowtrix/app.asar, which Electron calls unpackaged.
+    const prefix = dir();
+    const asar = path.join(prefix, 'lib', 'meowtrix', 'app.asar');
+    const launcher = path.join(prefix, 'bin', 'meowtrix');
+    fs.mkdirSync(path.dirname(asar), { recursive: true });
+    fs.writeFileSync(asar, 'asar');
+    const arch = { isPackaged: false, execPath: '/usr/lib/electron45/electron', appPath: asar, env: {} };
+    // No launcher beside it (or one that is not executable): electron + the asar still starts the app.
+    expect(launchCommand(arch)).toEqual(['/usr/lib/electron45/electron', asar]);
+    fs.mkdirSync(path.dirname(launcher));
+    fs.writeFileSync(launcher, '#!/bin/sh\n', { mode: 0o644 });
+    expect(launchCommand(arch)).toEqual(['/usr/lib/electron45/electron', asar]);
+    fs.chmodSync(launcher, 0o755);
+    expect(launchCommand(arch)).toEqual([launcher]);
+    const file = autostartFile({ XDG_CONFIG_HOME: dir() });
+    applyAutostart(true, launchCommand(arch), file);
+    expect(fs.readFileSync(file, 'utf8')).toContain(`Exec=${launcher} --hidden\n`);
+
+    // An AppImage mounts afresh on each run: the image file, not the mounted executable.
+    const appImage = { isPackaged: true, execPath: '/tmp/.mount_MeowtrXyz/meowtrix', appPath: '/tmp/.mount_MeowtrXyz/resources/app.asar', env: { APPIMAGE: '/home/anna/Apps/Meowtrix.AppImage' } };
+    expect(launchCommand(appImage)).toEqual(['/home/anna/Apps/Meowtrix.AppImage']);
+    expect(launchCommand({ ...appImage, env: {} })).toEqual(['/tmp/.mount_MeowtrXyz/meowtrix']);
+    // A dev run (unpackaged, app folder): electron plus the folder, even if an APPIMAGE is in the environment.
+    const dev = { isPackaged: false, execPath: '/work/node_modules/electron/dist/electron', appPath: '/work/main', env: { APPIMAGE: '/x.AppImage' } };
+    expect(launchCommand(dev)).toEqual(['/work/node_modules/electron/dist/electron', '/work/main']);
   });
 
   it('defaults to ~/.config/autostart without XDG_CONFIG_HOME', () => {
