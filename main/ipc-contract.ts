@@ -89,6 +89,8 @@ export type BackupResult = { ok: true; file: string; bytes: number } | { ok: fal
 export interface IpcInvokeMap {
   'app:get-info': { args: []; result: AppInfo };
   'app:set-unread': { args: [count: number]; result: void };
+  /** Shows and focuses the main window (a notification was clicked while it was hidden in the tray). */
+  'app:show-window': { args: []; result: void };
   'settings:get': { args: []; result: DesktopSettings };
   'settings:set': { args: [patch: SettingsPatch]; result: SettingsResult };
   'hosting:get': { args: []; result: HostingView };
@@ -121,6 +123,8 @@ export interface MeowtrixDesktopApi {
   getAppInfo(): Promise<AppInfo>;
   /** Tells the tray and launcher how many messages are unread (0 clears the badge). */
   setUnreadCount(count: number): Promise<void>;
+  /** Brings the window back from the tray or minimised, focused (window.focus() cannot show a hidden window). */
+  showWindow(): Promise<void>;
   getSettings(): Promise<DesktopSettings>;
   setSettings(patch: SettingsPatch): Promise<SettingsResult>;
   getHosting(): Promise<HostingView>;

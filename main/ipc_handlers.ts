@@ -8,6 +8,8 @@ export interface IpcDeps {
   appInfo(): AppInfo;
   /** Unread messages across rooms: the tray icon's dot and the launcher badge. */
   setUnread?(count: number): void;
+  /** Shows and focuses the main window, even from the tray. */
+  showWindow?(): void;
   host: HostController;
   /** Asks where to save a backup (a save dialog in the app); null when cancelled. */
   chooseBackupFile(): Promise<string | null>;
@@ -42,6 +44,10 @@ export function createIpcHandlers(deps: IpcDeps): IpcHandlers {
       const count = args[0];
       if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0) throw new IpcPayloadError('app:set-unread: expected a count');
       deps.setUnread?.(count);
+    },
+    async 'app:show-window'(args) {
+      expectArgs('app:show-window', args, 0);
+      deps.showWindow?.();
     },
     async 'settings:get'(args) {
       expectArgs('settings:get', args, 0);

@@ -10,6 +10,7 @@ function invoke<C extends IpcChannel>(channel: C, ...args: IpcInvokeMap[C]['args
 const api: MeowtrixDesktopApi = {
   getAppInfo: () => invoke('app:get-info'),
   setUnreadCount: (count) => invoke('app:set-unread', count),
+  showWindow: () => invoke('app:show-window'),
   getSettings: () => invoke('settings:get'),
   setSettings: (patch) => invoke('settings:set', patch),
   getHosting: () => invoke('hosting:get'),
