@@ -46,7 +46,7 @@ export class SecurityCenter {
     // An in-room request one of my other sessions already answered is not asked again here.
     client.on(RoomEvent.Timeline, (event) => {
       const flow = this.flow;
-      if (flow?.step === 'incoming' && flow.request.roomId && this.#answersRequest(event, flow.request)) {
+      if (flow?.step === 'incoming' && !flow.answeredHere && flow.request.roomId && this.#answersRequest(event, flow.request)) {
         flow.dispose();
         this.flow = null;
       }
@@ -230,6 +230,8 @@ export class SecurityCenter {
 
   #incoming(request: VerificationRequest): void {
     if (request.initiatedByMe) return;
+    // The same request can be announced again (the in-room event, then its decryption).
+    if (this.flow && (this.flow.request === request || this.flow.request.transactionId === request.transactionId)) return;
     const room = request.roomId ? this.client.getRoom(request.roomId) : null;
     if (room?.getLiveTimeline().getEvents().some((event) => this.#answersRequest(event, request))) return;
     if (this.flow && this.flow.step !== 'done' && this.flow.step !== 'cancelled') {
@@ -239,10 +241,14 @@ export class SecurityCenter {
     this.#show(request);
   }
 
-  /** An event of mine (from any of my sessions) replying to an in-room request: m.relates_to is never encrypted. */
+  /**
+   * An event from another of my sessions replying to an in-room request (m.relates_to is never
+   * encrypted; this session's own events carry their transaction_id).
+   */
   #answersRequest(event: MatrixEvent, request: VerificationRequest): boolean {
     const relation = event.getWireContent()['m.relates_to'] as { event_id?: string } | undefined;
-    return event.getSender() === this.client.getUserId() && relation?.event_id === request.transactionId && event.getRoomId() === request.roomId;
+    if (event.getSender() !== this.client.getUserId() || event.getUnsigned().transaction_id || event.status !== null) return false;
+    return relation?.event_id === request.transactionId && event.getRoomId() === request.roomId;
   }
 
   #show(request: VerificationRequest, deviceId?: string): void {

@@ -26,6 +26,8 @@ export class VerificationFlow {
   /** After "done": whether the crypto now really trusts the other side (read back, not assumed). */
   otherVerified = $state<boolean | null>(null);
   error = $state('');
+  /** True once this session accepted or declined (its own reply then is not "answered elsewhere"). */
+  answeredHere = false;
   #verifier: Verifier | null = null;
   #sas: ShowSasCallbacks | null = null;
   #starting = false;
@@ -51,10 +53,12 @@ export class VerificationFlow {
 
   /** Accepts an incoming request; the side that asked then starts the emoji. */
   async accept(): Promise<void> {
+    this.answeredHere = true;
     await this.#guard(() => this.request.accept());
   }
 
   async decline(): Promise<void> {
+    this.answeredHere = true;
     this.cancelledByMe = true;
     await this.#guard(() => this.request.cancel({ code: 'm.user', reason: 'declined' }));
   }
