@@ -17,27 +17,58 @@ const DEVICES_PER_USER = 5;
 interface Probe {
   rssMb: number;
   heapUsedMb: number;
+  heapTotalMb: number;
   /** Buffers and ArrayBuffers, incl. sql.js's WebAssembly memory, which never shrinks. */
   externalMb: number;
+  /** ArrayBuffers alone: sql.js keeps each database file in one (its in-memory file system). */
+  arrayBuffersMb: number;
+  /** The main thread's WebAssembly memories (sql.js's heap: page cache, statements, temp space). */
+  wasmMb: number;
+  /** /proc/self/smaps_rollup: anonymous memory (heaps, malloc arenas, WebAssembly) vs the rest. */
+  anonymousMb: number;
+  /** Threads, incl. libuv's pool and any storage worker alive at the time. */
+  threads: number;
   fds: number;
   resources: Record<string, number>;
 }
 
 // ---- the server side: this same file, forked with --server, so it can answer probes over IPC ----
 if (process.argv[2] === '--server') {
+  // Note every WebAssembly memory the server creates (sql.js does not expose its own).
+  const memories: WebAssembly.Memory[] = [];
+  const instantiate = WebAssembly.instantiate.bind(WebAssembly);
+  WebAssembly.instantiate = (async (...args: Parameters<typeof WebAssembly.instantiate>) => {
+    const result: any = await instantiate(...args);
+    const exports = (result.instance ?? result).exports as Record<string, unknown>;
+    for (const value of Object.values(exports)) if (value instanceof WebAssembly.Memory) memories.push(value);
+    return result;
+  }) as typeof WebAssembly.instantiate;
   const { startHomeserver } = await import('../../server/index.ts');
   const server = await startHomeserver({ dataDir: process.argv[3]!, port: 0, bind: '127.0.0.1', serverName: 'soak.local', logLevel: 'warn' });
   process.send!({ url: server.url });
-  process.on('message', async (msg: { probe?: boolean; stop?: boolean }) => {
+  process.on('message', async (msg: { probe?: boolean; stop?: boolean; wait?: number; lastResort?: boolean }) => {
     if (msg.stop) {
       await server.close();
       process.exit(0);
     }
-    (globalThis as { gc?: () => void }).gc?.();
+    if (msg.wait) await new Promise((r) => setTimeout(r, msg.wait));
+    // A last-resort GC also hands V8's pooled heap pages back to the system.
+    (globalThis as { gc?: (o?: object) => void }).gc?.(msg.lastResort ? { type: 'major', execution: 'sync', flavor: 'last-resort' } : undefined);
     const resources: Record<string, number> = {};
     for (const r of process.getActiveResourcesInfo()) resources[r] = (resources[r] ?? 0) + 1;
     const mem = process.memoryUsage();
-    const probe: Probe = { rssMb: mem.rss / 2 ** 20, heapUsedMb: mem.heapUsed / 2 ** 20, externalMb: mem.external / 2 ** 20, fds: fs.readdirSync('/proc/self/fd').length, resources };
+    const anonymousKb = Number(/^Anonymous:\s+(\d+)/m.exec(fs.readFileSync('/proc/self/smaps_rollup', 'utf8'))?.[1] ?? 0);
+    if (process.env.SOAK_DEBUG) {
+      const v8 = await import('node:v8');
+      const maps = fs.readFileSync('/proc/self/maps', 'utf8').split('\n');
+      const pages = maps.filter((l) => { const [a, b] = l.split(' ')[0]!.split('-').map((x) => parseInt(x, 16)); return b! - a! === 256 * 1024 && l.trim().endsWith('rw-p 00000000 00:00 0'); }).length;
+      process.stderr.write(`probe: ${JSON.stringify({ heap: v8.getHeapStatistics(), spaces: v8.getHeapSpaceStatistics().map((s) => [s.space_name, s.space_size, s.physical_space_size]), pages256k: pages })}\n`);
+    }
+    const probe: Probe = {
+      rssMb: mem.rss / 2 ** 20, heapUsedMb: mem.heapUsed / 2 ** 20, heapTotalMb: mem.heapTotal / 2 ** 20, externalMb: mem.external / 2 ** 20, arrayBuffersMb: mem.arrayBuffers / 2 ** 20,
+      wasmMb: memories.reduce((n, m) => n + m.buffer.byteLength, 0) / 2 ** 20, anonymousMb: anonymousKb / 1024,
+      threads: fs.readdirSync('/proc/self/task').length, fds: fs.readdirSync('/proc/self/fd').length, resources,
+    };
     process.send!({ probe });
   });
 } else {
@@ -48,9 +79,9 @@ async function soak(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'meowtrix-soak-'));
   const child: ChildProcess = fork(import.meta.filename, ['--server', dataDir], { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const url = await new Promise<string>((resolve) => child.once('message', (m: { url: string }) => resolve(m.url)));
-  const probe = () => new Promise<Probe>((resolve) => {
+  const probe = (options: { wait?: number; lastResort?: boolean } = {}) => new Promise<Probe>((resolve) => {
     child.once('message', (m: { probe: Probe }) => resolve(m.probe));
-    child.send({ probe: true });
+    child.send({ probe: true, ...options });
   });
   const server = { url, dataDir };
 
@@ -173,6 +204,9 @@ async function soak(): Promise<void> {
   await (globalThis as Record<symbol, { close?: () => Promise<void> } | undefined>)[Symbol.for('undici.globalDispatcher.1')]?.close?.();
   await new Promise((r) => setTimeout(r, 5000)); // let sockets close and timers run out
   const after = await probe();
+  // V8's memory reducer gives unused heap pages back only after some idle seconds.
+  const afterIdle = await probe({ wait: 30_000 });
+  const afterLastResort = process.env.SOAK_DEBUG ? await probe({ lastResort: true }) : null;
   const messages = [...sentTo.values()].reduce((a, s) => a + s.size, 0);
 
   const report = {
@@ -184,8 +218,11 @@ async function soak(): Promise<void> {
     deliveriesExpected: expected,
     lost,
     duplicated,
-    memoryBefore: { rssMb: +baseline.rssMb.toFixed(1), heapUsedMb: +baseline.heapUsedMb.toFixed(1), externalMb: +baseline.externalMb.toFixed(1) },
-    memoryAfter: { rssMb: +after.rssMb.toFixed(1), heapUsedMb: +after.heapUsedMb.toFixed(1), externalMb: +after.externalMb.toFixed(1) },
+    memoryBefore: memoryFigures(baseline),
+    memoryAfter: memoryFigures(after),
+    memoryAfter30sIdle: memoryFigures(afterIdle),
+    ...(afterLastResort ? { memoryAfterLastResortGc: memoryFigures(afterLastResort) } : {}),
+    threads: { before: baseline.threads, after: after.threads },
     fds: { before: baseline.fds, after: after.fds },
     activeResources: { before: baseline.resources, after: after.resources },
   };
@@ -195,4 +232,9 @@ async function soak(): Promise<void> {
   fs.rmSync(dataDir, { recursive: true, force: true });
   const totalErrors = [...errors.values()].reduce((a, b) => a + b, 0);
   process.exitCode = lost || duplicated || totalErrors ? 1 : 0;
+}
+
+function memoryFigures(p: Probe) {
+  const mb = (n: number) => +n.toFixed(1);
+  return { rssMb: mb(p.rssMb), anonymousMb: mb(p.anonymousMb), heapUsedMb: mb(p.heapUsedMb), heapTotalMb: mb(p.heapTotalMb), externalMb: mb(p.externalMb), arrayBuffersMb: mb(p.arrayBuffersMb), wasmMb: mb(p.wasmMb) };
 }
