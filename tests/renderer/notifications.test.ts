@@ -9,7 +9,7 @@ import { request, startServer, type ServerProcess } from '../helpers/server.ts';
 import { registerAndLogin, type LoggedIn } from '../helpers/accounts.ts';
 import { assertRendererBuilt, eventually, launchBrowser, openGuardedPage, type GuardedPage } from '../helpers/browser.ts';
 import { startPhone, type Phone } from './phone.ts';
-import { EXPECTED_HTTP_ERRORS, logInThroughUi } from './ui.ts';
+import { EXPECTED_HTTP_ERRORS, logInThroughUi, openRoom } from './ui.ts';
 
 let server: ServerProcess;
 let browser: Browser;
@@ -33,6 +33,8 @@ function installRecorders() {
   const unread: number[] = [];
   w.__notices = notices;
   w.__unread = unread;
+  let windowShown = 0;
+  w.__windowShown = () => windowShown;
   class RecordingNotification {
     static permission = 'granted';
     static requestPermission() {
@@ -63,6 +65,10 @@ function installRecorders() {
       unread.push(n);
       return Promise.resolve();
     },
+    showWindow: () => {
+      windowShown += 1;
+      return Promise.resolve();
+    },
     getSettings: () => new Promise(() => {}),
     getHosting: () => new Promise(() => {}),
     onHostingChanged: () => () => {},
@@ -74,14 +80,6 @@ const notices = () =>
 const lastUnread = () => page.evaluate(() => (window as unknown as { __unread: number[] }).__unread.at(-1) ?? null);
 const roomButton = (name: string) => page.getByRole('navigation', { name: 'Chats' }).getByRole('button', { name: new RegExp(`^${name}`) });
 
-/** Clicks the chat in the list until it is the open one (banners appearing above can shift the list under the pointer). */
-async function openRoom(name: string) {
-  await eventually(async () => {
-    await roomButton(name).click();
-    return roomButton(name).getAttribute('aria-current');
-  }).toBe('true');
-  await page.getByRole('heading', { name }).waitFor();
-}
 
 /** Waits for the notification of this event, and returns it with all notifications seen so far. */
 async function noticeFor(eventId: string) {
@@ -125,7 +123,7 @@ afterAll(async () => {
 describe('desktop notifications', () => {
   it('raises none for history, and one for a message in a background room, titled by the room, tagged with its ID', async () => {
     await logInThroughUi(page, server.url, 'anna', 'anna-pw');
-    await openRoom('Kitchen');
+    await openRoom(page, 'Kitchen');
     const { event_id } = await bob.client.sendTextMessage(rooms.garden, 'The tomatoes are ripe');
     const { notice, all } = await noticeFor(event_id);
     expect(notice).toEqual({ title: 'Garden', body: 'bob: The tomatoes are ripe', tag: rooms.garden, data: { roomId: rooms.garden, eventId: event_id, highlight: false } });
@@ -153,7 +151,7 @@ describe('desktop notifications', () => {
   });
 
   it('a muted room raises none, and the mute is a push rule on the server (so the phone is muted too)', async () => {
-    await openRoom('Garden');
+    await openRoom(page, 'Garden');
     await page.getByRole('button', { name: 'Room settings' }).click();
     const settings = page.getByRole('dialog');
     await settings.getByLabel('Notices for this chat').selectOption('muted');
@@ -163,7 +161,7 @@ describe('desktop notifications', () => {
     expect(rule.body).toMatchObject({ rule_id: rooms.garden, enabled: true, actions: [], conditions: [{ kind: 'event_match', key: 'room_id', pattern: rooms.garden }] });
     await settings.getByRole('button', { name: 'Close' }).click();
     await roomButton('Garden').getByRole('img', { name: 'Muted' }).waitFor();
-    await openRoom('Kitchen');
+    await openRoom(page, 'Kitchen');
 
     const muted = await bob.client.sendTextMessage(rooms.garden, 'Nobody hears this');
     const later = await bob.client.sendTextMessage(rooms.hall, 'Coats on the hook');
@@ -179,17 +177,21 @@ describe('desktop notifications', () => {
     expect(notice.data.highlight).toBe(true);
   });
 
-  it('a click on a notification opens its room', async () => {
+  it('a click on a notification brings the desktop window back and opens its room', async () => {
     const all = await notices();
     const hallIndex = all.findLastIndex((n) => n.tag === rooms.hall);
+    const windowShown = () => page.evaluate(() => (window as unknown as { __windowShown: () => number }).__windowShown());
+    expect(await windowShown()).toBe(0);
     await page.evaluate((i) => (window as unknown as { __notices: { onclick: () => void }[] }).__notices[i]!.onclick(), hallIndex);
     await page.getByRole('heading', { name: 'Hall' }).waitFor();
+    // window.focus() cannot show a window hidden in the tray; the desktop bridge's showWindow can.
+    expect(await windowShown()).toBe(1);
   });
 
   it('account "mentions only" and "off" are push rules on the server, and the app follows them', async () => {
     const rule = async (kind: string, id: string) =>
       (await request(server.url, 'GET', `/_matrix/client/v3/pushrules/global/${kind}/${id}`, { token: anna.accessToken })).body;
-    await openRoom('Kitchen');
+    await openRoom(page, 'Kitchen');
     await page.getByRole('button', { name: 'Edit my profile' }).click();
     const profile = page.getByRole('dialog', { name: 'My profile' });
     const level = profile.getByLabel('Notices for new messages');
@@ -216,17 +218,17 @@ describe('desktop notifications', () => {
     const loud = await bob.client.sendTextMessage(rooms.hall, 'Back to normal');
     const after = await noticeFor(loud.event_id);
     expect(after.all.filter((n) => n.data.eventId === quiet.event_id)).toEqual([]);
-    await openRoom('Hall');
+    await openRoom(page, 'Hall');
   });
 
   it('tells the desktop badge the unread count, and 0 once read', async () => {
-    await openRoom('Secrets');
-    await openRoom('Kitchen');
+    await openRoom(page, 'Secrets');
+    await openRoom(page, 'Kitchen');
     await eventually(lastUnread).toBe(0);
     await bob.client.sendTextMessage(rooms.hall, 'One');
     await bob.client.sendTextMessage(rooms.hall, 'Two');
     await eventually(lastUnread).toBe(2);
-    await openRoom('Hall');
+    await openRoom(page, 'Hall');
     await eventually(lastUnread).toBe(0);
   });
 

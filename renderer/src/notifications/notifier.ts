@@ -99,7 +99,9 @@ export class DesktopNotifier {
     const data: NoticeData = { roomId: room.roomId, eventId: event.getId() ?? '', highlight };
     const notification = new Notification(title, { body, tag: room.roomId, data, requireInteraction: highlight });
     notification.onclick = () => {
-      window.focus();
+      // In Electron the window may be hidden in the tray, which window.focus() cannot undo.
+      if (window.meowtrix) void window.meowtrix.showWindow();
+      else window.focus();
       this.#hooks.openRoom(room.roomId);
       notification.close();
     };
