@@ -10,7 +10,7 @@ import { startServer, type ServerProcess } from '../helpers/server.ts';
 import { createUser, registerAndLogin } from '../helpers/accounts.ts';
 import { assertRendererBuilt, eventually, launchBrowser, openGuardedPage, type GuardedPage } from '../helpers/browser.ts';
 import { startPhone, type Phone } from './phone.ts';
-import { EXPECTED_HTTP_ERRORS, isMessage, logInThroughUi, sendMessage } from './ui.ts';
+import { EXPECTED_HTTP_ERRORS, isMessage, logInThroughUi, openRoom, sendMessage } from './ui.ts';
 
 let server: ServerProcess;
 let browser: Browser;
@@ -110,7 +110,7 @@ describe('secure backup with a recovery key', () => {
     second = await openGuardedPage(browser); // a new profile: no IndexedDB, so no keys from before
     const { page } = second;
     await logInThroughUi(page, server.url, 'anna', 'anna-pw');
-    await page.getByRole('navigation', { name: 'Chats' }).getByRole('button', { name: /^Old times/ }).click();
+    await openRoom(page, 'Old times');
     await page.getByRole('heading', { name: 'Old times' }).waitFor();
     // Without the keys the old messages cannot be read yet.
     await eventually(() => messageRow(second, 'Unable to decrypt this message').count()).toBeGreaterThanOrEqual(2);

@@ -7,7 +7,7 @@ import { startServer, type ServerProcess } from '../helpers/server.ts';
 import { registerAndLogin, type LoggedIn } from '../helpers/accounts.ts';
 import { assertRendererBuilt, eventually, launchBrowser, openGuardedPage, saveScreenshot, type GuardedPage } from '../helpers/browser.ts';
 import { startPhone, type Phone } from './phone.ts';
-import { EXPECTED_HTTP_ERRORS, logInThroughUi, sendMessage, isMessage } from './ui.ts';
+import { EXPECTED_HTTP_ERRORS, logInThroughUi, openRoom, sendMessage, isMessage } from './ui.ts';
 
 let server: ServerProcess;
 let browser: Browser;
@@ -179,7 +179,7 @@ describe('chatting with a phone', () => {
     await filter.fill('');
 
     // Opening the room sends a read receipt: the badge and the title clear.
-    await roomButton('Garage').click();
+    await openRoom(page, 'Garage');
     await messageRow('Can you fix it?').waitFor();
     // The first message I had not read is marked.
     expect(await timeline().locator('#first-unread + article').textContent()).toContain('The bike has a flat tyre');
@@ -210,7 +210,7 @@ describe('chatting with a phone', () => {
       method: 'POST', headers: { Authorization: `Bearer ${anna.accessToken}`, 'Content-Type': 'application/json' }, body: '{}',
     });
     expect(res.status).toBe(200);
-    await roomButton('Archive').click();
+    await openRoom(page, 'Archive');
     await messageRow('archive message 200').waitFor();
     expect(await page.getByText('archive message 1', { exact: true }).count()).toBe(0);
 
@@ -246,7 +246,7 @@ describe('chatting with a phone', () => {
   });
 
   it('replies to a message, and shows the phone\'s reply as a quote', async () => {
-    await roomButton('Kitchen').click();
+    await openRoom(page, 'Kitchen');
     const { event_id: question } = await bob.client.sendTextMessage(kitchen, 'Who took the scissors?');
     const row = timeline().locator(`article[data-event-id="${question}"]`);
     await row.hover();
@@ -317,7 +317,7 @@ describe('chatting with a phone', () => {
     await page.getByRole('heading', { name: 'Kitchen' }).waitFor();
     await switcher.waitFor({ state: 'detached' });
 
-    await roomButton('Holidays').click();
+    await openRoom(page, 'Holidays');
     await page.getByRole('button', { name: 'Leave' }).click();
     await roomButton('Holidays').waitFor({ state: 'detached' });
     await bob.waitForEvent(holidays, (ev) => ev.getType() === 'm.room.member' && ev.getStateKey() === anna.userId && ev.getContent().membership === 'leave');
@@ -345,7 +345,7 @@ describe('chatting with a phone', () => {
     await messageRow('hi anna, just us').waitFor();
 
     // Asking again opens the same room instead of making another.
-    await roomButton('Kitchen').click();
+    await openRoom(page, 'Kitchen');
     const roomsBefore = await page.locator('.list .name').count();
     await openDm();
     await messageRow('hi anna, just us').waitFor();
@@ -358,7 +358,7 @@ describe('chatting with a phone', () => {
     await page.reload();
     await page.getByRole('navigation', { name: 'Chats' }).waitFor();
     expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
-    await roomButton('Kitchen').click();
+    await openRoom(page, 'Kitchen');
     await messageRow('Dinner at 7?').waitFor();
     await saveScreenshot(page, 'timeline-dark');
     await page.getByLabel('Theme').selectOption('system');

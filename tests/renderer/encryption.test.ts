@@ -11,7 +11,7 @@ import { request, startServer, type ServerProcess } from '../helpers/server.ts';
 import { createUser, registerAndLogin } from '../helpers/accounts.ts';
 import { assertRendererBuilt, CHROMIUM, eventually, launchBrowser, openGuardedPage, RENDERER_INDEX, type GuardedPage } from '../helpers/browser.ts';
 import { startPhone, type Phone } from './phone.ts';
-import { EXPECTED_HTTP_ERRORS, fillLogin, logInThroughUi, sendMessage, isMessage } from './ui.ts';
+import { EXPECTED_HTTP_ERRORS, fillLogin, logInThroughUi, openRoom, sendMessage, isMessage } from './ui.ts';
 
 let server: ServerProcess;
 let browser: Browser;
@@ -123,7 +123,7 @@ describe('an encrypted room with a phone', () => {
     const before = (await session())!.deviceId;
     const keyBefore = (await annasDevicesSeenByBob()).get(before);
     await page.reload();
-    await page.getByRole('navigation', { name: 'Chats' }).getByRole('button', { name: /^Secrets/ }).click();
+    await openRoom(page, 'Secrets');
     await page.getByRole('heading', { name: 'Secrets' }).waitFor();
     expect((await session())!.deviceId).toBe(before);
 
@@ -155,7 +155,7 @@ describe('an encrypted room with a phone', () => {
   });
 
   it('sends an image into the encrypted room as an encrypted file the phone can decrypt', async () => {
-    await page.getByRole('navigation', { name: 'Chats' }).getByRole('button', { name: /^Secrets/ }).click();
+    await openRoom(page, 'Secrets');
     const png = await sharp({ create: { width: 1000, height: 700, channels: 3, background: { r: 20, g: 160, b: 90 } } }).png().toBuffer();
     await page.getByTestId('file-input').setInputFiles({ name: 'garden.png', mimeType: 'image/png', buffer: png });
     await page.getByRole('region', { name: 'Files to send' }).getByRole('button', { name: 'Send files' }).click();

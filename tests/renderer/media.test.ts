@@ -11,7 +11,7 @@ import { startServer, type ServerProcess } from '../helpers/server.ts';
 import { registerAndLogin, type LoggedIn } from '../helpers/accounts.ts';
 import { assertRendererBuilt, eventually, launchBrowser, openGuardedPage, saveScreenshot, type GuardedPage } from '../helpers/browser.ts';
 import { startPhone, type Phone } from './phone.ts';
-import { EXPECTED_HTTP_ERRORS, logInThroughUi } from './ui.ts';
+import { EXPECTED_HTTP_ERRORS, logInThroughUi, openRoom } from './ui.ts';
 
 let server: ServerProcess;
 let browser: Browser;
@@ -35,7 +35,7 @@ beforeAll(async () => {
   guarded = await openGuardedPage(browser);
   page = guarded.page;
   await logInThroughUi(page, server.url, 'anna', 'anna-pw');
-  await page.getByRole('navigation', { name: 'Chats' }).getByRole('button', { name: /^Photos/ }).click();
+  await openRoom(page, 'Photos');
   await page.getByRole('textbox', { name: 'Message' }).waitFor();
 });
 afterAll(async () => {

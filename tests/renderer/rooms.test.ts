@@ -10,7 +10,7 @@ import { createUser, registerAndLogin } from '../helpers/accounts.ts';
 import { enc, TestUser } from '../helpers/rooms.ts';
 import { assertRendererBuilt, eventually, launchBrowser, openGuardedPage, saveScreenshot, type GuardedPage } from '../helpers/browser.ts';
 import { startPhone, type Phone } from './phone.ts';
-import { EXPECTED_HTTP_ERRORS, logInThroughUi } from './ui.ts';
+import { EXPECTED_HTTP_ERRORS, logInThroughUi, openRoom } from './ui.ts';
 
 let server: ServerProcess;
 let browser: Browser;
@@ -61,7 +61,7 @@ async function shownPicture(scope: Locator): Promise<string | null> {
 
 describe('rooms and people', () => {
   it('lists members with their power levels', async () => {
-    await roomButton('Family').click();
+    await openRoom(page, 'Family');
     await page.getByRole('button', { name: 'Room settings' }).click();
     await eventually(() => memberRow(anna.userId).textContent()).toContain('Admin (100)');
     await eventually(() => memberRow(bob.userId).textContent()).toContain('Moderator (50)');

@@ -1,6 +1,7 @@
 // Driving the renderer's UI the way a person does: by labels and roles.
 import type { MatrixEvent } from 'matrix-js-sdk';
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
+import { eventually } from '../helpers/browser.ts';
 
 export async function fillLogin(page: Page, fields: { homeserver?: string; username: string; password: string }): Promise<void> {
   if (fields.homeserver !== undefined) await page.getByLabel('Homeserver address').fill(fields.homeserver);
@@ -21,6 +22,23 @@ export async function logInThroughUi(page: Page, url: string, username: string, 
  * and its crypto asks for a key backup before one exists. A JSON 404 is the spec's answer to both.
  */
 export const EXPECTED_HTTP_ERRORS = ['404 GET /_matrix/client/unstable/org.matrix.msc4143/rtc/transports', '404 GET /_matrix/client/v3/room_keys/version'];
+
+/** A chat's button in the room list (its accessible name starts with the chat's name, then the preview). */
+export function roomButton(page: Page, name: string): Locator {
+  const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return page.getByRole('navigation', { name: 'Chats' }).getByRole('button', { name: new RegExp(`^${escaped}`) });
+}
+
+/**
+ * Opens a chat from the room list, clicking again until it is the open one: the list re-sorts by
+ * activity, so a message arriving mid-click can move another chat under the pointer.
+ */
+export async function openRoom(page: Page, name: string): Promise<void> {
+  await eventually(async () => {
+    await roomButton(page, name).click();
+    return roomButton(page, name).getAttribute('aria-current');
+  }, { timeout: 30_000 }).toBe('true');
+}
 
 /** Types a message into the composer and sends it with Enter, as a person would. */
 export async function sendMessage(page: Page, text: string): Promise<void> {
