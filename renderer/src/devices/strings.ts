@@ -1,6 +1,6 @@
 // Strings for sessions, signing out and the "you were signed out" reasons, in every language the app
 // speaks, kept beside the feature. {name} marks a parameter. Plain words: "session", not "device ID".
-import { currentLocale } from '../i18n/index.svelte.ts';
+import { currentLocale, translator } from '../i18n/index.svelte.ts';
 
 const en = {
   'sessions.open': 'Sessions',
@@ -89,10 +89,7 @@ const zhCN: Record<DeviceMessageKey, string> = {
 const TABLES: Record<string, Record<DeviceMessageKey, string>> = { en, 'zh-CN': zhCN };
 
 /** Translates a sessions key in the app's current language, filling {placeholders}. Reactive. */
-export function dt(key: DeviceMessageKey, vars: Record<string, string | number> = {}): string {
-  const template = TABLES[currentLocale()]?.[key] ?? en[key];
-  return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in vars ? String(vars[name]) : whole));
-}
+export const dt = translator<DeviceMessageKey>(TABLES, en);
 
 /** A time as the reader's language writes it. */
 export function formatWhen(ts: number): string {

@@ -1,6 +1,6 @@
 // The host panel's strings in every language the app speaks, kept beside the panel so it can grow
 // without touching the chat's message files. {name} marks a parameter.
-import { currentLocale } from '../i18n/index.svelte.ts';
+import { translator } from '../i18n/index.svelte.ts';
 
 const en = {
   'entry.open': 'Host server',
@@ -237,9 +237,6 @@ const zhCN: Record<HostMessageKey, string> = {
 const TABLES: Record<string, Record<HostMessageKey, string>> = { en, 'zh-CN': zhCN };
 
 /** Translates a host-panel key in the app's current language, filling {placeholders}. Reactive. */
-export function ht(key: HostMessageKey, vars: Record<string, string | number> = {}): string {
-  const template = TABLES[currentLocale()]?.[key] ?? en[key];
-  return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in vars ? String(vars[name]) : whole));
-}
+export const ht = translator<HostMessageKey>(TABLES, en);
 
 export const HOST_LOCALES = Object.keys(TABLES);

@@ -36,10 +36,24 @@ export function setLocale(locale: Locale): void {
   document.documentElement.lang = locale;
 }
 
-/** Translates a key, filling {placeholders}. Reactive: reading it in a template follows setLocale. */
-export function t(key: MessageKey, vars: Record<string, string | number> = {}): string {
-  const template = LOCALES[state.locale][key] ?? en[key];
+type Vars = Record<string, string | number>;
+
+/** Fills a template's {placeholders}; one without a value stays as written. */
+function fill(template: string, vars: Vars): string {
   return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in vars ? String(vars[name]) : whole));
+}
+
+/** Translates a key, filling {placeholders}. Reactive: reading it in a template follows setLocale. */
+export function t(key: MessageKey, vars: Vars = {}): string {
+  return fill(LOCALES[state.locale][key] ?? en[key], vars);
+}
+
+/**
+ * A translator for a feature's own string tables (kept beside the feature, by locale), with English
+ * for what a table lacks. Reactive like t.
+ */
+export function translator<K extends string>(tables: Record<string, Record<K, string>>, english: Record<K, string>): (key: K, vars?: Vars) => string {
+  return (key, vars = {}) => fill(tables[state.locale]?.[key] ?? english[key], vars);
 }
 
 document.documentElement.lang = state.locale;

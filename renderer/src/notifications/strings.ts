@@ -1,6 +1,6 @@
 // Desktop notification strings in every language the app speaks, kept beside the feature so it can
 // grow without touching the chat's message files. {name} marks a parameter.
-import { currentLocale } from '../i18n/index.svelte.ts';
+import { translator } from '../i18n/index.svelte.ts';
 
 const en = {
   'notify.mention': '{sender} mentioned you in {room}',
@@ -57,7 +57,4 @@ const zhCN: Record<NotifyMessageKey, string> = {
 const TABLES: Record<string, Record<NotifyMessageKey, string>> = { en, 'zh-CN': zhCN };
 
 /** Translates a notification key in the app's current language, filling {placeholders}. Reactive. */
-export function nt(key: NotifyMessageKey, vars: Record<string, string | number> = {}): string {
-  const template = TABLES[currentLocale()]?.[key] ?? en[key];
-  return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in vars ? String(vars[name]) : whole));
-}
+export const nt = translator<NotifyMessageKey>(TABLES, en);

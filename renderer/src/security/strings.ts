@@ -1,6 +1,6 @@
 // The strings of secure backup, verification and shields in every language the app speaks, kept
 // beside those components. Plain words only: "recovery key", "secure backup", "encrypted messages".
-import { currentLocale } from '../i18n/index.svelte.ts';
+import { currentLocale, translator } from '../i18n/index.svelte.ts';
 
 const en = {
   'banner.setup': 'Keep your encrypted messages safe: set up secure backup, so a new device or a reinstall can still read them.',
@@ -193,10 +193,7 @@ const zhCN: Record<SecurityMessageKey, string> = {
 const TABLES: Record<string, Record<SecurityMessageKey, string>> = { en, 'zh-CN': zhCN };
 
 /** Translates a security key in the app's current language, filling {placeholders}. Reactive. */
-export function st(key: SecurityMessageKey, vars: Record<string, string | number> = {}): string {
-  const template = TABLES[currentLocale()]?.[key] ?? en[key];
-  return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in vars ? String(vars[name]) : whole));
-}
+export const st = translator<SecurityMessageKey>(TABLES, en);
 
 /** The spec's 64 SAS emoji names in Chinese (sas-emoji.json is not in this checkout; English comes from the SDK). */
 const EMOJI_ZH: Record<string, string> = {
