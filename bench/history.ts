@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { CLI } from '../tests/helpers/server.ts';
-import { RUNS, quick, option, report, progress, median, enc, rssMiB, sleep, sizeLabel, call, loginAs, loadNote, SERVER_ARGS, type Client } from './lib.ts';
+import { RUNS, quick, option, report, progress, median, enc, rssMiB, cpuSeconds, sleep, sizeLabel, call, loginAs, loadNote, SERVER_ARGS, type Client } from './lib.ts';
 import { ensureDataset, copyDataset, databaseBytes, READER, type DatasetInfo } from './dataset.ts';
 
 const SIZES = (option('--sizes') ?? (quick ? '10000,100000' : '10000,100000,1000000')).split(',').map(Number);
@@ -29,7 +29,10 @@ interface RunFigures {
   rssAfter: number;
   initialSync: number;
   incremental: number;
+  /** Server CPU per incremental sync (ms): immune to the machine's load, unlike the latency. */
+  incrementalCpu: number;
   newestPage: number;
+  deepPageCpu: number;
   deepPage: number;
   snapshotMs: number;
   stallMs: number;
@@ -147,11 +150,14 @@ async function oneRun(size: number, dataset: { dir: string; info: DatasetInfo },
       token = res.next_batch;
     }
     const incremental: number[] = [];
+    let syncCpu = 0;
     for (let i = 0; i < INCREMENTAL_ROUNDS; i++) {
       await ben.send(family, `incremental ${i}`);
+      const c = cpuSeconds(server.pid);
       const t = performance.now();
       const res = await anna.ok('GET', `/sync?since=${token}&timeout=0`);
       incremental.push(performance.now() - t);
+      syncCpu += cpuSeconds(server.pid) - c; // 10 ms ticks: unbiased summed over many requests
       if (!res.rooms?.join?.[family]?.timeline?.events?.some((e: any) => e.content?.body === `incremental ${i}`)) throw new Error('incremental sync missed the message');
       token = res.next_batch;
     }
@@ -168,6 +174,7 @@ async function oneRun(size: number, dataset: { dir: string; info: DatasetInfo },
     const found = await anna.ok('GET', `/_matrix/client/v1/rooms/${enc(family)}/timestamp_to_event?ts=${middle}&dir=f`);
     const context = await anna.ok('GET', `/rooms/${enc(family)}/context/${enc(found.event_id)}?limit=0`);
     const deep: number[] = [];
+    const deepCpuStart = cpuSeconds(server.pid);
     for (let i = 0; i < PAGE_ROUNDS; i++) {
       deep.push(await timed(async () => {
         const page = await anna.ok('GET', `/rooms/${enc(family)}/messages?dir=b&limit=20&from=${enc(context.start)}`);
@@ -175,13 +182,14 @@ async function oneRun(size: number, dataset: { dir: string; info: DatasetInfo },
       }));
     }
 
+    const deepPageCpu = ((cpuSeconds(server.pid) - deepCpuStart) * 1000) / PAGE_ROUNDS;
     const snap = await snapshotUnderTraffic(server, dataDir, ben, anna, family);
     progress(`${label} run ${run}: snapshot ${snap.snapshotMs.toFixed(0)} ms after ${snap.sent} sends, slowest request ${snap.stallMs.toFixed(1)} ms (before: ${snap.baselineStallMs.toFixed(1)} ms)`);
     await sleep(1000);
     const rssAfter = rssMiB(server.pid);
     const figures: RunFigures = {
       coldStartMs: server.coldStartMs, rssAtRest, rssAfter, initialSync: median(initial), incremental: median(incremental),
-      newestPage: median(newest), deepPage: median(deep), snapshotMs: snap.snapshotMs, stallMs: snap.stallMs, baselineStallMs: snap.baselineStallMs,
+      incrementalCpu: (syncCpu * 1000) / INCREMENTAL_ROUNDS, deepPageCpu, newestPage: median(newest), deepPage: median(deep), snapshotMs: snap.snapshotMs, stallMs: snap.stallMs, baselineStallMs: snap.baselineStallMs,
     };
     progress(`${label} run ${run}: incremental ${figures.incremental.toFixed(2)} ms, pages ${figures.newestPage.toFixed(2)}/${figures.deepPage.toFixed(2)} ms, ` +
       `initial ${figures.initialSync.toFixed(1)} ms, RSS after ${rssAfter.toFixed(0)} MiB`);
@@ -214,6 +222,8 @@ for (const size of SIZES) {
     about: 'GET /sync?since after one new message', size: sz,
     ...(base !== undefined && size !== SIZES[0] ? { target: { max: 1.5 * base }, targetNote: `1.5 × ${sizeLabel(SIZES[0]!)}` } : {}),
   });
+  report(`${sz}: server CPU per incremental sync`, 'ms', col('incrementalCpu'), { about: 'server process CPU for the same requests (load-independent)', size: sz });
+  report(`${sz}: server CPU per deep /messages page`, 'ms', col('deepPageCpu'), { about: 'server process CPU for the same requests (load-independent)', size: sz });
   report(`${sz}: /messages newest page`, 'ms', col('newestPage'), { about: '20 events back from the end of the biggest room', size: sz });
   report(`${sz}: /messages page deep in history`, 'ms', col('deepPage'), { about: '20 events back from 18 months ago', size: sz });
   report(`${sz}: snapshot duration`, 'ms', col('snapshotMs'), { about: 'journal rotation until the new snapshot file exists', size: `${sz}, ${dbMiB.toFixed(0)} MiB db` });
