@@ -85,7 +85,12 @@ describe('kill -9 during a storm', () => {
       }
     };
     const workers = [sender(0), sender(1), sender(2), uploader(0), uploader(1), keyUploader()];
-    await new Promise((r) => setTimeout(r, 2500));
+    // Kill once every kind of write has been acknowledged a few times (a loaded machine needs longer
+    // than a quiet one), while all workers are still mid-storm.
+    const started = Date.now();
+    while (Date.now() - started < 20_000 && (Date.now() - started < 1500 || sent.length <= 10 || uploads.length <= 2 || keysAcked <= 10)) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
     await server.stop('SIGKILL');
     stop = true;
     await Promise.all(workers);
