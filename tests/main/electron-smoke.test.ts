@@ -58,6 +58,11 @@ describe('Electron app', () => {
       expect(prefs).toEqual({ sandboxed: true, isolated: true });
       // Payloads are validated in main.
       expect(await page.evaluate(() => (window as any).meowtrix.setSettings({ port: 'x' }))).toMatchObject({ ok: false, field: 'port' });
+      // Hidden in the tray (as the close button does), a notification click's showWindow brings it back.
+      await app.evaluate(({ BrowserWindow }) => BrowserWindow.getAllWindows()[0]!.hide());
+      await expect.poll(() => app.evaluate(({ BrowserWindow }) => BrowserWindow.getAllWindows()[0]!.isVisible())).toBe(false);
+      await page.evaluate(() => (window as any).meowtrix.showWindow());
+      await expect.poll(() => app.evaluate(({ BrowserWindow }) => BrowserWindow.getAllWindows()[0]!.isVisible()), { timeout: 10_000 }).toBe(true);
 
       const port = await freePort();
       const dataDir = path.join(userData, 'server');

@@ -40,6 +40,7 @@ async function installDesktopBridge(p: Page, harness: DesktopHarness): Promise<v
     (window as any).meowtrix = {
       getAppInfo: () => invoke('app:get-info', []),
       setUnreadCount: (count: unknown) => invoke('app:set-unread', [count]),
+      showWindow: () => invoke('app:show-window', []),
       getSettings: () => invoke('settings:get', []),
       setSettings: (patch: unknown) => invoke('settings:set', [patch]),
       getHosting: () => invoke('hosting:get', []),
