@@ -30,6 +30,7 @@ import { PushDelivery } from './push/delivery.ts';
 import { indexOnPersist } from './search/service.ts';
 import { StatusFeed } from './status/feed.ts';
 import { StatusService } from './status/service.ts';
+import { releaseHeapAfterBursts } from './memory.ts';
 
 export type { HomeserverConfig } from './config.ts';
 export { PortInUseError } from './http/listen.ts';
@@ -133,6 +134,7 @@ export async function startHomeserver(
   const host = config.bind === '0.0.0.0' ? '127.0.0.1' : config.bind === '::' ? '[::1]' : config.bind;
   const url = `http://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`;
   log.info(`homeserver ${config.serverName} listening on ${config.bind}:${port}, data in ${config.dataDir}`);
+  const stopReleasingHeap = releaseHeapAfterBursts(log);
 
   let closing: Promise<void> | null = null;
   return {
@@ -150,6 +152,7 @@ export async function startHomeserver(
           setTimeout(() => server.closeAllConnections(), 200).unref();
         });
         pushDelivery.close();
+        stopReleasingHeap();
         userData.close();
         await adminSocket?.close();
         if (options.snapshot && storage.stats().journalRecords > 0) {
