@@ -5,6 +5,7 @@ import type { JsonObject } from '../http/body.ts';
 import type { SqlReader } from '../storage/types.ts';
 import * as eventsRepo from '../storage/repos/events.ts';
 import type { EventRow } from '../storage/repos/events.ts';
+import { parsedEvent } from './parsed_events.ts';
 
 export interface Viewer {
   userId: string;
@@ -29,8 +30,8 @@ export function formatEvents(db: SqlReader, rows: readonly EventRow[], opts: For
 }
 
 export function toClientEvent(db: SqlReader, row: EventRow, opts: FormatOptions): JsonObject {
-  const pdu = JSON.parse(row.json) as JsonObject;
-  const content = (pdu.content ?? {}) as JsonObject;
+  const parsed = parsedEvent(row);
+  const content = parsed.content as JsonObject;
   const event: JsonObject = {
     content,
     event_id: row.event_id,
@@ -42,13 +43,13 @@ export function toClientEvent(db: SqlReader, row: EventRow, opts: FormatOptions)
   if (row.state_key !== null) event.state_key = row.state_key;
   // Both places for `redacts`, whatever the room version (spec, room v11 "Moving the redacts property").
   if (row.type === 'm.room.redaction') {
-    const redacts = typeof pdu.redacts === 'string' ? pdu.redacts : typeof content.redacts === 'string' ? content.redacts : undefined;
+    const redacts = parsed.redacts ?? (typeof content.redacts === 'string' ? content.redacts : undefined);
     if (redacts) {
       event.redacts = redacts;
       if (!row.redacted_by) event.content = { ...content, redacts };
     }
   }
-  const unsigned: JsonObject = row.unsigned_json ? (JSON.parse(row.unsigned_json) as JsonObject) : {};
+  const unsigned: JsonObject = parsed.unsigned ? { ...parsed.unsigned } : {};
   unsigned.age = Math.max(0, opts.now - row.origin_server_ts);
   if (row.redacted_by) {
     const redaction = eventsRepo.getEvent(db, row.redacted_by);
