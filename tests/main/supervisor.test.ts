@@ -60,6 +60,9 @@ describe('hosting supervisor', () => {
       expect(started.url).toBe(`http://127.0.0.1:${port}`);
       expect(await probeHealth(started.url!)).toBe(true);
       const firstPid = started.pid!;
+      // The server process got the malloc setting that keeps its memory low (read from the kernel).
+      const environ = fs.readFileSync(`/proc/${firstPid}/environ`, 'utf8').split('\0');
+      expect(environ).toContain('MALLOC_MMAP_THRESHOLD_=1048576');
 
       process.kill(firstPid, 'SIGKILL');
       const back = await waitFor(supervisor, (s) => s.state === 'running' && s.pid !== firstPid);
