@@ -2,13 +2,14 @@
 // benchmark dataset (bench/dataset.ts), times every statement the storage runner executes while
 // one workload runs over HTTP, and prints the statements by total time with their query plans.
 //   node bench/sql_profile.ts SIZE WORKLOAD [ROUNDS]
-//   WORKLOAD: incremental | initial | messages | deep
+//   WORKLOAD: incremental | initial | messages | deep | fanout (50 long-polls woken by one message)
 import fs from 'node:fs';
 import { SqliteRunner } from '../server/storage/sqlite.ts';
 import { startHomeserver } from '../server/index.ts';
 import { createLogger } from '../server/log.ts';
 import { ensureDataset, copyDataset } from '../bench/dataset.ts';
-import { loginAs, enc, median } from '../bench/lib.ts';
+import { loginAs, newClients, enc, median, type Client } from '../bench/lib.ts';
+import type { ServerProcess } from '../tests/helpers/server.ts';
 
 const [size = '10000', workload = 'incremental', roundsArg = '50'] = process.argv.slice(2);
 const rounds = Number(roundsArg);
@@ -43,6 +44,15 @@ try {
   let token = (await anna.ok('GET', '/sync?timeout=0')).next_batch as string;
   const found = await anna.ok('GET', `/_matrix/client/v1/rooms/${enc(family)}/timestamp_to_event?ts=${Date.now() - 1.5 * 365 * 86400e3}&dir=f`);
   const context = await anna.ok('GET', `/rooms/${enc(family)}/context/${enc(found.event_id)}?limit=0`);
+  let listeners: { client: Client; token: string }[] = [];
+  let hall = '';
+  if (workload === 'fanout') {
+    hall = await anna.createRoom({ preset: 'public_chat', name: 'hall' });
+    const fake = { url: server.url, dataDir } as ServerProcess;
+    const clients = await newClients(fake, Array.from({ length: 50 }, (_, i) => `phone${i}`));
+    for (const c of clients) await c.join(hall);
+    listeners = await Promise.all(clients.map(async (client) => ({ client, token: (await client.ok('GET', '/sync?timeout=0')).next_batch as string })));
+  }
   const times: number[] = [];
   const cpu: number[] = [];
   for (let i = 0; i < rounds; i++) {
@@ -54,7 +64,18 @@ try {
     else if (workload === 'initial') await anna.ok('GET', '/sync?timeout=0');
     else if (workload === 'messages') await anna.ok('GET', `/rooms/${enc(family)}/messages?dir=b&limit=20`);
     else if (workload === 'deep') await anna.ok('GET', `/rooms/${enc(family)}/messages?dir=b&limit=20&from=${enc(context.start)}`);
-    else throw new Error(`unknown workload ${workload}`);
+    else if (workload === 'fanout') {
+      const polls = listeners.map(async (l) => {
+        for (;;) {
+          const res = await l.client.ok('GET', `/sync?since=${l.token}&timeout=30000`);
+          l.token = res.next_batch;
+          if (res.rooms?.join?.[hall]?.timeline?.events?.some((e: any) => e.content?.body === `fan ${i}`)) return;
+        }
+      });
+      await new Promise((r) => setTimeout(r, 30));
+      await anna.send(hall, `fan ${i}`);
+      await Promise.all(polls);
+    } else throw new Error(`unknown workload ${workload}`);
     times.push(performance.now() - t);
     const used = process.cpuUsage(c);
     cpu.push((used.user + used.system) / 1000);
