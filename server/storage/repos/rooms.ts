@@ -131,6 +131,17 @@ export function membersOfRoom(db: SqlReader, roomId: string, membership: string)
     .map((r) => r.user_id);
 }
 
+/** Joined and invited members of a room in one read (a sync's room summary), each sorted by user ID. */
+export function joinedAndInvited(db: SqlReader, roomId: string): { joined: string[]; invited: string[] } {
+  const joined: string[] = [];
+  const invited: string[] = [];
+  for (const r of db.all<{ user_id: string; membership: string }>(
+    `SELECT user_id, membership FROM memberships WHERE room_id = ? AND membership IN ('join', 'invite') ORDER BY user_id`,
+    [roomId],
+  )) (r.membership === 'join' ? joined : invited).push(r.user_id);
+  return { joined, invited };
+}
+
 export function countMembers(db: SqlReader, roomId: string, membership: string): number {
   return db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM memberships WHERE room_id = ? AND membership = ?`, [roomId, membership])?.n ?? 0;
 }

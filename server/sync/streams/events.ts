@@ -204,8 +204,7 @@ function latestPerKey(rows: EventRow[]): EventRow[] {
 }
 
 function summary(db: SqlReader, roomId: string, userId: string): JoinedRoomSection['summary'] {
-  const joined = roomsRepo.membersOfRoom(db, roomId, 'join');
-  const invited = roomsRepo.membersOfRoom(db, roomId, 'invite');
+  const { joined, invited } = roomsRepo.joinedAndInvited(db, roomId);
   const heroes = [...joined, ...invited].filter((u) => u !== userId).slice(0, 5);
   return { 'm.heroes': heroes, 'm.joined_member_count': joined.length, 'm.invited_member_count': invited.length };
 }
