@@ -106,7 +106,8 @@ async function snapshotUnderTraffic(server: Started, dataDir: string, sender: Cl
   const watching = (async () => {
     const deadline = performance.now() + 600_000;
     while (!doneAt && performance.now() < deadline) {
-      if (!startedAt && journals().at(-1) !== journalBefore) startedAt = performance.now(); // rotation starts the snapshot
+      // The engine starts a snapshot by rotating the journal; its temp file shows it too.
+      if (!startedAt && (journals().at(-1) !== journalBefore || fs.readdirSync(dataDir).some((f) => /^snapshot-\d+\.db\.tmp$/.test(f)))) startedAt = performance.now();
       if (snapshots().at(-1) !== before) doneAt = performance.now();
       await sleep(5);
     }
@@ -119,7 +120,7 @@ async function snapshotUnderTraffic(server: Started, dataDir: string, sender: Cl
   }
   running = false;
   await Promise.all([probing, watching]);
-  startedAt ||= doneAt;
+  if (!startedAt) return { snapshotMs: NaN, stallMs: NaN, baselineStallMs: NaN, sent }; // its start was not seen
   const during = probes.filter((p) => p.start + p.ms >= startedAt && p.start <= doneAt);
   const span = doneAt - startedAt;
   // The same traffic for as long just before: what the machine's own noise looks like.
