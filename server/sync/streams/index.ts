@@ -13,7 +13,7 @@ export function createStreamProviders(ctx: Omit<ServerContext, 'sync'>): StreamP
   return [
     new EventsStream(ctx.storage, ctx.clock),
     ...ctx.userData.streams(),
-    new ToDeviceStream(ctx.e2ee.toDevice, ctx.e2ee.keys),
+    new ToDeviceStream(ctx.storage, ctx.e2ee.toDevice, ctx.e2ee.keys),
     new DeviceListsStream(ctx.e2ee.deviceLists, ctx.rooms),
   ];
 }

@@ -3,15 +3,17 @@
 import type { StreamProvider, SyncRequest, SyncResponse } from '../types.ts';
 import type { ToDeviceService } from '../../e2ee/to_device.ts';
 import type { DeviceKeysService } from '../../e2ee/device_keys.ts';
+import type { Storage } from '../../storage/types.ts';
+import { KeyCountsCache } from '../key_counts_cache.ts';
 
 export class ToDeviceStream implements StreamProvider {
   readonly stream = 'to_device' as const;
   private readonly toDevice: ToDeviceService;
-  private readonly keys: DeviceKeysService;
+  private readonly keyCounts: KeyCountsCache;
 
-  constructor(toDevice: ToDeviceService, keys: DeviceKeysService) {
+  constructor(storage: Storage, toDevice: ToDeviceService, keys: DeviceKeysService) {
     this.toDevice = toDevice;
-    this.keys = keys;
+    this.keyCounts = new KeyCountsCache(storage, keys);
   }
 
   latest(): number {
@@ -31,8 +33,9 @@ export class ToDeviceStream implements StreamProvider {
   private fill(req: SyncRequest, res: SyncResponse, from: number, to: number): number {
     const { events, reached } = this.toDevice.pending(req.userId, req.deviceId, from, to);
     res.to_device.events.push(...events);
-    res.device_one_time_keys_count = this.keys.oneTimeKeyCounts(req.userId, req.deviceId);
-    res.device_unused_fallback_key_types = this.keys.unusedFallbackKeyTypes(req.userId, req.deviceId);
+    const counts = this.keyCounts.get(req.userId, req.deviceId);
+    res.device_one_time_keys_count = { ...counts.oneTimeKeyCounts };
+    res.device_unused_fallback_key_types = [...counts.unusedFallbackKeyTypes];
     return reached;
   }
 }
