@@ -5,12 +5,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import type { Browser } from 'playwright-core';
-import { EventType, Preset } from 'matrix-js-sdk';
 import { startServer, type ServerProcess } from '../helpers/server.ts';
 import { createUser, registerAndLogin } from '../helpers/accounts.ts';
 import { assertRendererBuilt, eventually, launchBrowser, openGuardedPage, type GuardedPage } from '../helpers/browser.ts';
-import { startPhone, type Phone } from './phone.ts';
-import { EXPECTED_HTTP_ERRORS, isMessage, logInThroughUi, openRoom, sendMessage } from './ui.ts';
+import { createEncryptedRoom, startPhone, type Phone } from './phone.ts';
+import { acceptInvitationThroughUi, EXPECTED_HTTP_ERRORS, isMessage, logInThroughUi, openRoom, sendMessage } from './ui.ts';
 
 let server: ServerProcess;
 let browser: Browser;
@@ -78,19 +77,8 @@ describe('secure backup with a recovery key', () => {
 
   it('backs up the keys of an encrypted conversation with a peer', async () => {
     const { page } = first;
-    const roomId = (
-      await bob.client.createRoom({
-        name: 'Old times',
-        preset: Preset.PrivateChat,
-        invite: [annaId],
-        initial_state: [{ type: EventType.RoomEncryption, state_key: '', content: { algorithm: 'm.megolm.v1.aes-sha2' } }],
-      })
-    ).room_id;
-    const invites = page.getByRole('region', { name: 'Invitations' });
-    await invites.getByText('Old times').waitFor();
-    await invites.getByRole('button', { name: 'Accept' }).click();
-    await page.getByRole('heading', { name: 'Old times' }).waitFor();
-    await bob.waitForEvent(roomId, (ev) => ev.getType() === 'm.room.member' && ev.getStateKey() === annaId && ev.getContent().membership === 'join');
+    const roomId = await createEncryptedRoom(bob, 'Old times', [annaId]);
+    await acceptInvitationThroughUi(page, bob, roomId, 'Old times', annaId);
 
     await bob.client.sendTextMessage(roomId, 'The spare key is under the blue pot');
     await messageRow(first, 'The spare key is under the blue pot').waitFor();

@@ -3,11 +3,10 @@
 // a key backup, and the app returning to login with the reason when another session signs it out.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Locator, Page } from 'playwright-core';
-import { EventType, Preset } from 'matrix-js-sdk';
 import { request, startServer, type ServerProcess } from '../helpers/server.ts';
 import { createUser, login, registerAndLogin, type LoggedIn } from '../helpers/accounts.ts';
 import { assertRendererBuilt, eventually, launchBrowser, openGuardedPage, type GuardedPage } from '../helpers/browser.ts';
-import { startPhone, type Phone } from './phone.ts';
+import { createEncryptedRoom, startPhone, type Phone } from './phone.ts';
 import { EXPECTED_HTTP_ERRORS, logInThroughUi } from './ui.ts';
 
 let server: ServerProcess;
@@ -105,14 +104,7 @@ describe('sessions', () => {
   });
 
   it('warns before signing out while encrypted chats exist and no key backup is set up', async () => {
-    const secrets = (
-      await bob.client.createRoom({
-        name: 'Secrets',
-        preset: Preset.PrivateChat,
-        invite: [annaId],
-        initial_state: [{ type: EventType.RoomEncryption, state_key: '', content: { algorithm: 'm.megolm.v1.aes-sha2' } }],
-      })
-    ).room_id;
+    const secrets = await createEncryptedRoom(bob, 'Secrets', [annaId]);
     expect((await request(server.url, 'POST', `/_matrix/client/v3/join/${encodeURIComponent(secrets)}`, { token: laptop.accessToken, body: {} })).status).toBe(200);
     await page.getByRole('navigation', { name: 'Chats' }).getByRole('button', { name: /^Secrets/ }).waitFor();
 

@@ -6,12 +6,11 @@ import { pathToFileURL } from 'node:url';
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import sharp from 'sharp';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { EventType, Preset } from 'matrix-js-sdk';
 import { request, startServer, type ServerProcess } from '../helpers/server.ts';
 import { createUser, registerAndLogin } from '../helpers/accounts.ts';
 import { assertRendererBuilt, CHROMIUM, eventually, launchBrowser, openGuardedPage, RENDERER_INDEX, type GuardedPage } from '../helpers/browser.ts';
-import { startPhone, type Phone } from './phone.ts';
-import { EXPECTED_HTTP_ERRORS, fillLogin, logInThroughUi, openRoom, sendMessage, isMessage } from './ui.ts';
+import { createEncryptedRoom, startPhone, type Phone } from './phone.ts';
+import { acceptInvitationThroughUi, EXPECTED_HTTP_ERRORS, fillLogin, logInThroughUi, openRoom, sendMessage, isMessage } from './ui.ts';
 
 let server: ServerProcess;
 let browser: Browser;
@@ -93,19 +92,8 @@ describe('an encrypted room with a phone', () => {
   });
 
   it('reads the message the phone sends in its encrypted room, and the phone decrypts the answer', async () => {
-    secrets = (
-      await bob.client.createRoom({
-        name: 'Secrets',
-        preset: Preset.PrivateChat,
-        invite: [annaId],
-        initial_state: [{ type: EventType.RoomEncryption, state_key: '', content: { algorithm: 'm.megolm.v1.aes-sha2' } }],
-      })
-    ).room_id;
-    const invites = page.getByRole('region', { name: 'Invitations' });
-    await invites.getByText('Secrets').waitFor();
-    await invites.getByRole('button', { name: 'Accept' }).click();
-    await page.getByRole('heading', { name: 'Secrets' }).waitFor();
-    await bob.waitForEvent(secrets, (ev) => ev.getType() === 'm.room.member' && ev.getStateKey() === annaId && ev.getContent().membership === 'join');
+    secrets = await createEncryptedRoom(bob, 'Secrets', [annaId]);
+    await acceptInvitationThroughUi(page, bob, secrets, 'Secrets', annaId);
 
     await bob.client.sendTextMessage(secrets, 'The cake is in the oven');
     const sent = bob.client.getRoom(secrets)!.getLiveTimeline().getEvents().at(-1)!;

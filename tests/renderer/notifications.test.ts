@@ -4,11 +4,11 @@
 // surface, not the app's code); window.meowtrix is a recording stand-in for Electron's preload.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { EventType, Preset } from 'matrix-js-sdk';
+import { Preset } from 'matrix-js-sdk';
 import { request, startServer, type ServerProcess } from '../helpers/server.ts';
 import { registerAndLogin, type LoggedIn } from '../helpers/accounts.ts';
 import { assertRendererBuilt, eventually, launchBrowser, openGuardedPage, type GuardedPage } from '../helpers/browser.ts';
-import { startPhone, type Phone } from './phone.ts';
+import { createEncryptedRoom, startPhone, type Phone } from './phone.ts';
 import { EXPECTED_HTTP_ERRORS, logInThroughUi, openRoom } from './ui.ts';
 
 let server: ServerProcess;
@@ -96,14 +96,7 @@ beforeAll(async () => {
   for (const [key, name] of [['kitchen', 'Kitchen'], ['garden', 'Garden'], ['hall', 'Hall']] as const) {
     rooms[key] = (await bob.client.createRoom({ name, preset: Preset.PrivateChat, invite: [anna.userId] })).room_id;
   }
-  rooms.secrets = (
-    await bob.client.createRoom({
-      name: 'Secrets',
-      preset: Preset.PrivateChat,
-      invite: [anna.userId],
-      initial_state: [{ type: EventType.RoomEncryption, state_key: '', content: { algorithm: 'm.megolm.v1.aes-sha2' } }],
-    })
-  ).room_id;
+  rooms.secrets = await createEncryptedRoom(bob, 'Secrets', [anna.userId]);
   // Anna joins from another session of hers, so the app starts with the rooms already joined.
   for (const roomId of Object.values(rooms)) {
     const res = await request(server.url, 'POST', `/_matrix/client/v3/join/${encodeURIComponent(roomId)}`, { token: anna.accessToken, body: {} });

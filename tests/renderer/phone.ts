@@ -1,5 +1,5 @@
 // A "phone": a real matrix-js-sdk client running in the test process, as FluffyChat or Element would.
-import { ClientEvent, createClient, MatrixEventEvent, RoomEvent, SyncState, type MatrixClient, type MatrixEvent } from 'matrix-js-sdk';
+import { ClientEvent, createClient, EventType, MatrixEventEvent, Preset, RoomEvent, SyncState, type MatrixClient, type MatrixEvent } from 'matrix-js-sdk';
 import type { LoggedIn } from '../helpers/accounts.ts';
 
 export interface Phone {
@@ -54,4 +54,15 @@ export async function startPhone(baseUrl: string, session: LoggedIn, options: { 
     },
     stop: () => client.stopClient(),
   };
+}
+
+/** A private room with encryption on from the start, made by the phone, inviting `invite`; returns its ID. */
+export async function createEncryptedRoom(phone: Phone, name: string, invite: string[]): Promise<string> {
+  const { room_id } = await phone.client.createRoom({
+    name,
+    preset: Preset.PrivateChat,
+    invite,
+    initial_state: [{ type: EventType.RoomEncryption, state_key: '', content: { algorithm: 'm.megolm.v1.aes-sha2' } }],
+  });
+  return room_id;
 }

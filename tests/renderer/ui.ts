@@ -1,6 +1,7 @@
 // Driving the renderer's UI the way a person does: by labels and roles.
 import type { MatrixEvent } from 'matrix-js-sdk';
 import type { Locator, Page } from 'playwright-core';
+import type { Phone } from './phone.ts';
 
 export async function fillLogin(page: Page, fields: { homeserver?: string; username: string; password: string }): Promise<void> {
   if (fields.homeserver !== undefined) await page.getByLabel('Homeserver address').fill(fields.homeserver);
@@ -54,4 +55,13 @@ export async function sendMessage(page: Page, text: string): Promise<void> {
 /** Matches an m.room.message event with this body (for the phone's waitForEvent). */
 export function isMessage(body: string) {
   return (ev: MatrixEvent) => ev.getType() === 'm.room.message' && ev.getContent().body === body;
+}
+
+/** Accepts the invitation to the room called `name` in the page, and waits until the phone sees `userId` joined. */
+export async function acceptInvitationThroughUi(page: Page, phone: Phone, roomId: string, name: string, userId: string): Promise<void> {
+  const invites = page.getByRole('region', { name: 'Invitations' });
+  await invites.getByText(name).waitFor();
+  await invites.getByRole('button', { name: 'Accept' }).click();
+  await page.getByRole('heading', { name }).waitFor();
+  await phone.waitForEvent(roomId, (ev) => ev.getType() === 'm.room.member' && ev.getStateKey() === userId && ev.getContent().membership === 'join');
 }

@@ -4,13 +4,12 @@
 // The page's 7 emoji must equal the peer's, and afterwards each side trusts the other.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { EventType, Preset } from 'matrix-js-sdk';
 import { VerificationPhase } from 'matrix-js-sdk/lib/crypto-api/index.js';
 import { startServer, type ServerProcess } from '../helpers/server.ts';
 import { createUser, login, registerAndLogin } from '../helpers/accounts.ts';
 import { assertRendererBuilt, eventually, launchBrowser, openGuardedPage, type GuardedPage } from '../helpers/browser.ts';
-import { startPhone, type Phone } from './phone.ts';
-import { EXPECTED_HTTP_ERRORS, logInThroughUi } from './ui.ts';
+import { createEncryptedRoom, startPhone, type Phone } from './phone.ts';
+import { acceptInvitationThroughUi, EXPECTED_HTTP_ERRORS, logInThroughUi } from './ui.ts';
 import { emojiShownInPage, nextVerificationRequest, peerSas, reachPhase, setUpSecureBackupThroughUi } from './security.ts';
 
 let server: ServerProcess;
@@ -57,19 +56,8 @@ describe('emoji verification with a matrix-js-sdk peer', () => {
   });
 
   it('verifies another person: started from the member list, in the room, and both sides trust each other', async () => {
-    roomId = (
-      await bob.client.createRoom({
-        name: 'Verify me',
-        preset: Preset.PrivateChat,
-        invite: [annaId],
-        initial_state: [{ type: EventType.RoomEncryption, state_key: '', content: { algorithm: 'm.megolm.v1.aes-sha2' } }],
-      })
-    ).room_id;
-    const invites = page.getByRole('region', { name: 'Invitations' });
-    await invites.getByText('Verify me').waitFor();
-    await invites.getByRole('button', { name: 'Accept' }).click();
-    await page.getByRole('heading', { name: 'Verify me' }).waitFor();
-    await bob.waitForEvent(roomId, (ev) => ev.getType() === 'm.room.member' && ev.getStateKey() === annaId && ev.getContent().membership === 'join');
+    roomId = await createEncryptedRoom(bob, 'Verify me', [annaId]);
+    await acceptInvitationThroughUi(page, bob, roomId, 'Verify me', annaId);
 
     // Before: bob is a member with an identity anna has not verified.
     await page.getByRole('button', { name: 'Room settings' }).click();
