@@ -4,19 +4,24 @@
 import type { StreamProvider, SyncRequest, SyncResponse } from '../types.ts';
 import type { MembershipView } from '../../e2ee/deps.ts';
 import type { DeviceListService } from '../../e2ee/device_lists.ts';
+import type { Storage } from '../../storage/types.ts';
+import { LatestPosition } from '../latest_position.ts';
 
 export class DeviceListsStream implements StreamProvider {
   readonly stream = 'device_lists' as const;
   private readonly deviceLists: DeviceListService;
   private readonly members: MembershipView;
+  private readonly latestPos: LatestPosition;
 
-  constructor(deviceLists: DeviceListService, members: MembershipView) {
+  constructor(storage: Storage, deviceLists: DeviceListService, members: MembershipView) {
     this.deviceLists = deviceLists;
     this.members = members;
+    // The position is the table's AUTOINCREMENT sequence, which moves only with an insert into it.
+    this.latestPos = new LatestPosition(storage, 'device_list_changes', () => deviceLists.latest());
   }
 
   latest(): number {
-    return this.deviceLists.latest();
+    return this.latestPos.get();
   }
 
   /** An initial sync carries no device-list changes: the client queries everyone it tracks. */

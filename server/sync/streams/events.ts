@@ -17,6 +17,7 @@ import { matchable, paginationToken, stateAt } from '../../rooms/reader.ts';
 import { VisibilityChecker } from '../../rooms/visibility.ts';
 import { LazyMemberCache } from './lazy_members.ts';
 import { hiddenByIgnore, ignoredUsers } from '../../userdata/ignored_users.ts';
+import { LatestPosition } from '../latest_position.ts';
 
 const DEFAULT_TIMELINE_LIMIT = 10;
 /** A filter may ask for more, but one room's timeline in one response stays bounded. */
@@ -39,14 +40,16 @@ export class EventsStream implements StreamProvider {
   private readonly storage: Storage;
   private readonly clock: Clock;
   private readonly lazy = new LazyMemberCache();
+  private readonly latestPos: LatestPosition;
 
   constructor(storage: Storage, clock: Clock) {
     this.storage = storage;
     this.clock = clock;
+    this.latestPos = new LatestPosition(storage, 'events', () => storage.read((db) => eventsRepo.latestStreamPos(db)));
   }
 
   latest(): number {
-    return this.storage.read((db) => eventsRepo.latestStreamPos(db));
+    return this.latestPos.get();
   }
 
   completeSync(req: SyncRequest, res: SyncResponse, to: number): void {

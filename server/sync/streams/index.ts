@@ -14,6 +14,6 @@ export function createStreamProviders(ctx: Omit<ServerContext, 'sync'>): StreamP
     new EventsStream(ctx.storage, ctx.clock),
     ...ctx.userData.streams(),
     new ToDeviceStream(ctx.storage, ctx.e2ee.toDevice, ctx.e2ee.keys),
-    new DeviceListsStream(ctx.e2ee.deviceLists, ctx.rooms),
+    new DeviceListsStream(ctx.storage, ctx.e2ee.deviceLists, ctx.rooms),
   ];
 }
