@@ -218,6 +218,15 @@ describe('electron-builder app.asar', () => {
     for (const dev of ['electron', 'typescript', 'vitest', 'vite', 'electron-builder', 'matrix-js-sdk']) expect(entries).not.toContain(`node_modules/${dev}`);
   });
 
+  it("names sharp's Linux x64 binaries as the app's own optional dependencies, at the versions sharp asks for", () => {
+    // electron-builder's npm collector can drop a transitive optional package (a fresh `npm ci` whose
+    // node_modules changed after install lists it without its optional flag), leaving the app without libvips.
+    const sharpWants: Record<string, string> = readJson(path.join(ROOT, 'node_modules', 'sharp', 'package.json')).optionalDependencies;
+    for (const name of ['@img/sharp-linux-x64', '@img/sharp-libvips-linux-x64']) {
+      expect(rootPackage.optionalDependencies?.[name], name).toBe(sharpWants[name]);
+    }
+  });
+
   it('unpacks exactly what asarUnpack names: the sql.js WASM and sharp with its native binaries', () => {
     const archive = path.join(resources, 'app.asar');
     const patterns: string[] = builderConfig().asarUnpack;

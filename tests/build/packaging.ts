@@ -12,7 +12,7 @@ export function readJson<T = any>(file: string): T {
   return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
 }
 
-export const rootPackage = readJson<{ name: string; version: string; scripts: Record<string, string>; bin: Record<string, string>; dependencies: Record<string, string>; devDependencies: Record<string, string> }>(
+export const rootPackage = readJson<{ name: string; version: string; scripts: Record<string, string>; bin: Record<string, string>; dependencies: Record<string, string>; devDependencies: Record<string, string>; optionalDependencies?: Record<string, string> }>(
   path.join(ROOT, 'package.json'),
 );
 
