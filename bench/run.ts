@@ -13,6 +13,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { SERVER_MALLOC_ENV } from '../main/hosting/supervisor.ts';
 
 const here = import.meta.dirname;
 /** Modules in bench/ that are not benchmarks. */
@@ -49,7 +50,8 @@ interface Figure {
 
 function runOne(name: string): Promise<Figure[]> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--expose-gc', path.join(here, `${name}.ts`), ...flags, ...extraFlags], { stdio: ['ignore', 'pipe', 'inherit'] });
+    // Servers inherit the malloc setting the desktop app, the systemd unit and the container give them.
+    const child = spawn(process.execPath, ['--expose-gc', path.join(here, `${name}.ts`), ...flags, ...extraFlags], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...SERVER_MALLOC_ENV } });
     const figures: Figure[] = [];
     let buffered = '';
     child.stdout.on('data', (chunk: Buffer) => {
