@@ -206,9 +206,12 @@ class JournaledStorage implements EngineStorage {
 
   /** The only code that touches the journal file, so appends and rotation never overlap. */
   private async flushLoop(): Promise<void> {
-    // Let every write issued in this tick join the batch: they share one fsync.
-    await new Promise<void>((r) => setImmediate(r));
     do {
+      // Let every write issued in this tick join the batch (they share one fsync), and let the
+      // event loop turn between batches: writers that queue their next write from a promise
+      // continuation would otherwise keep this loop in microtasks for ever, starving sockets,
+      // timers and the snapshot worker's messages (a snapshot would never be seen to end).
+      await new Promise<void>((r) => setImmediate(r));
       if (this.queue.length) {
         const batch = this.queue;
         this.queue = [];
