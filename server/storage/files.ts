@@ -14,6 +14,10 @@ const FAULT_CODES = new Set(['ENOSPC', 'EIO', 'EDQUOT', 'EROFS']);
 
 export interface FileLayer {
   readFile(file: string): Buffer;
+  /** Opens for reading only (needs no disk space, so never fails by fault injection). */
+  openRead(file: string): number;
+  /** Reads into buf from position until buf is full or the file ends; returns the bytes read. */
+  readAtSync(fd: number, buf: Uint8Array, position: number): number;
   /** Names in a directory; [] when it does not exist. */
   list(dir: string): string[];
   exists(file: string): boolean;
@@ -66,6 +70,20 @@ const fdNames = new Map<number, string>();
 
 export const diskFiles: FileLayer = {
   readFile: (file) => fs.readFileSync(file),
+  openRead(file) {
+    const fd = fs.openSync(file, 'r');
+    fdNames.set(fd, file);
+    return fd;
+  },
+  readAtSync(fd, buf, position) {
+    let done = 0;
+    while (done < buf.length) {
+      const n = fs.readSync(fd, buf, done, buf.length - done, position + done);
+      if (n === 0) break;
+      done += n;
+    }
+    return done;
+  },
   list(dir) {
     try {
       return fs.readdirSync(dir);

@@ -8,6 +8,7 @@ import type { FileLayer } from './files.ts';
 import { decodeRecords } from './journal.ts';
 import { LEGACY_FILES, listStorageFiles, type SeqFile } from './layout.ts';
 import { loadSnapshot } from './snapshot.ts';
+import type { SharedImage } from './image.ts';
 import { applyRecords, SqliteRunner } from './sqlite.ts';
 import { StorageError } from './errors.ts';
 import path from 'node:path';
@@ -23,6 +24,8 @@ export interface RecoverOptions {
 
 export interface Recovered {
   db: Database;
+  /** The database's file storage when it was loaded from a snapshot (see image.ts), else null. */
+  image: SharedImage | null;
   runner: SqliteRunner;
   /** The snapshot loaded, or null when the database started empty. */
   snapshot: SeqFile | null;
@@ -43,7 +46,12 @@ export function recover(SQL: SqlJsStatic, files: FileLayer, dir: string, log: Lo
   const candidates = options.snapshot === undefined ? [...listing.snapshots].reverse() : options.snapshot ? [options.snapshot] : [];
   // With the journal complete from record 1, replaying all of it is the oldest fallback.
   const journalsFromStart = listing.journals[0]?.seq === 1;
-  const { snapshot, db } = loadNewestSnapshot(SQL, files, dir, log, candidates, options.repairTail, journalsFromStart);
+  // Room for the replay and the writes to come, so the database's storage is rarely reallocated
+  // (sql.js would copy it whole each time). Only the pages written to become resident.
+  const journalBytes = listing.journals.reduce((n, j) => n + files.size(j.path), 0);
+  const headroom = (imageBytes: number) => Math.min(Math.max(imageBytes / 8, 64 * 2 ** 20) + 4 * journalBytes, imageBytes + 256 * 2 ** 20);
+  const { snapshot, image } = loadNewestSnapshot(SQL, files, dir, log, candidates, options.repairTail, journalsFromStart, headroom);
+  const db = image?.db ?? new SQL.Database();
   const runner = new SqliteRunner(db);
   const base = snapshot?.seq ?? 0;
   let lastSeq = base;
@@ -94,7 +102,7 @@ export function recover(SQL: SqlJsStatic, files: FileLayer, dir: string, log: Lo
     }
     if (isLast) tail = { file: journal, length: decoded.validLength, records: decoded.records.length };
   }
-  return { db, runner, snapshot, lastSeq, tail };
+  return { db, image, runner, snapshot, lastSeq, tail };
 }
 
 function loadNewestSnapshot(
@@ -105,7 +113,8 @@ function loadNewestSnapshot(
   candidates: readonly SeqFile[],
   setAsideCorrupt: boolean,
   journalsFromStart: boolean,
-): { snapshot: SeqFile | null; db: Database } {
+  headroom: (imageBytes: number) => number,
+): { snapshot: SeqFile | null; image: SharedImage | null } {
   const failures: string[] = [];
   const corrupt: string[] = [];
   // Once an older one loads, rename the bad ones out of the way (kept for inspection) so they
@@ -118,14 +127,14 @@ function loadNewestSnapshot(
     }
   };
   for (const candidate of candidates) {
-    let loaded: Database;
+    let loaded: SharedImage;
     try {
-      const { seq, db } = loadSnapshot(SQL, files, candidate.path);
+      const { seq, image } = loadSnapshot(SQL, files, candidate.path, headroom);
       if (seq !== candidate.seq) {
-        db.close();
+        image.db.close();
         throw new Error(`${candidate.path} holds seq ${seq}, not ${candidate.seq}`);
       }
-      loaded = db;
+      loaded = image;
     } catch (err) {
       const reason = (err as Error).message;
       failures.push(reason);
@@ -135,7 +144,7 @@ function loadNewestSnapshot(
     }
     if (failures.length) log.warn(`fell back to snapshot ${candidate.path}`);
     setAside();
-    return { snapshot: candidate, db: loaded };
+    return { snapshot: candidate, image: loaded };
   }
   if (candidates.length && !journalsFromStart) {
     throw new StorageError(`cannot start: no readable snapshot in ${dir} (${failures.join('; ')}); refusing to start empty over existing data`);
@@ -144,7 +153,7 @@ function loadNewestSnapshot(
     log.warn('no readable snapshot; replaying the whole journal from record 1');
     setAside();
   }
-  return { snapshot: null, db: new SQL.Database() };
+  return { snapshot: null, image: null };
 }
 
 /**

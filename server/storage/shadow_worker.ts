@@ -1,9 +1,16 @@
 // The snapshot worker (see shadow.ts): rebuilds the database as of one record from the files on
 // disk, writes it as a snapshot and exits, taking its copy of the database with it.
+//
+// One copy at its peak: the snapshot is read straight into the storage sql.js uses as the
+// database file (image.ts), the journals are replayed into it, and the new snapshot is written
+// from those same bytes and read back piece by piece. db.export() (a second full copy) is only
+// the fallback when the storage is not the file any more (no snapshot to start from, or the
+// replay outgrew the room left for it).
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadSqlJs } from './sqlite.ts';
 import { diskFiles } from './files.ts';
 import { recover } from './recovery.ts';
+import { liveImage } from './image.ts';
 import { writeSnapshot } from './snapshot.ts';
 import { pruneFiles } from './layout.ts';
 import type { Logger } from '../log.ts';
@@ -28,18 +35,25 @@ try {
     recovered.db.close();
     throw new Error(`the files on disk hold records up to ${recovered.lastSeq}, not ${init.seq}`);
   }
+  const replayedMs = performance.now() - started;
   const exportStarted = performance.now();
-  const image = recovered.db.export();
+  let image = recovered.image && liveImage(recovered.image);
+  const copied = !image;
+  if (!image) image = recovered.db.export();
   const exportMs = performance.now() - exportStarted;
-  recovered.db.close(); // frees its copy before the file is written and read back
+  recovered.db.close(); // the bytes stay in `image`; sql.js's page cache and statements go
   const { file, bytes } = writeSnapshot(diskFiles, init.dir, init.seq, image);
+  image = null;
   let pruned: string[] = [];
   try {
     if (init.prune) pruned = pruneFiles(diskFiles, init.dir, init.seq);
   } catch (err) {
     log.warn(`could not delete old snapshot/journal files: ${(err as Error).message}`);
   }
-  send({ type: 'snapshot-done', file, bytes, exportMs, totalMs: performance.now() - started, pruned });
+  const totalMs = performance.now() - started;
+  log.debug(`snapshot ${init.seq}: load + replay ${replayedMs.toFixed(0)} ms, ${copied ? 'exported a copy' : 'written from the loaded storage'}, ` +
+    `write + read back ${(totalMs - replayedMs - exportMs).toFixed(0)} ms`);
+  send({ type: 'snapshot-done', file, bytes, exportMs, totalMs, pruned });
 } catch (err) {
   send({ type: 'snapshot-failed', error: (err as Error).message });
 }

@@ -6,6 +6,7 @@ import { crc32 } from 'node:zlib';
 import type { Database, SqlJsStatic } from 'sql.js';
 import { writeFileDurably, type FileLayer } from './files.ts';
 import { snapshotName } from './layout.ts';
+import { allocateImage, openShared, type SharedImage } from './image.ts';
 
 const MAGIC = Buffer.from('MEOWSNAP', 'ascii');
 const FORMAT = 1;
@@ -67,29 +68,115 @@ export function openImage(SQL: SqlJsStatic, image: Uint8Array, file: string): Da
   }
 }
 
-export function loadSnapshot(SQL: SqlJsStatic, files: FileLayer, file: string): { seq: number; db: Database } {
-  const { seq, image } = decodeSnapshot(files.readFile(file), file);
-  return { seq, db: openImage(SQL, image, file) };
+const READ_PIECE = 16 * 1024 * 1024;
+
+/** The fixed part and header of a snapshot file: its seq and where the image starts. */
+function readHead(files: FileLayer, fd: number, size: number, file: string): { seq: unknown; head: Buffer } {
+  const fixed = Buffer.alloc(16);
+  if (size < 20 || files.readAtSync(fd, fixed, 0) < 16 || !fixed.subarray(0, 8).equals(MAGIC)) throw new SnapshotCorrupt(`${file} is not a Meowtrix snapshot`);
+  const format = fixed.readUInt32LE(8);
+  if (format !== FORMAT) throw new SnapshotCorrupt(`${file} has snapshot format ${format}, which this Meowtrix cannot read`);
+  const headerLength = fixed.readUInt32LE(12);
+  if (16 + headerLength + 4 > size) throw new SnapshotCorrupt(`${file} is truncated`);
+  const header = Buffer.alloc(headerLength);
+  files.readAtSync(fd, header, 16);
+  let seq: unknown;
+  try {
+    seq = (JSON.parse(header.toString('utf8')) as { seq?: unknown }).seq;
+  } catch {
+    seq = undefined; // reported below, unless the checksum fails first
+  }
+  return { seq, head: Buffer.concat([fixed, header]) };
+}
+
+function checkSeq(seq: unknown, file: string): number {
+  if (!Number.isSafeInteger(seq) || (seq as number) < 0) throw new SnapshotCorrupt(`${file} has no valid sequence number`);
+  return seq as number;
+}
+
+function storedSum(files: FileLayer, fd: number, size: number): number {
+  const sum = Buffer.alloc(4);
+  files.readAtSync(fd, sum, size - 4);
+  return sum.readUInt32LE(0);
+}
+
+/**
+ * Loads a snapshot with its image read straight into storage that sql.js then uses as the
+ * database file (see image.ts): one copy of the database in memory, with `headroom(imageBytes)`
+ * bytes of room to grow. The checksum is verified as it is read; sql.js opening it proves it readable.
+ */
+export function loadSnapshot(SQL: SqlJsStatic, files: FileLayer, file: string, headroom: (imageBytes: number) => number = () => 0): { seq: number; image: SharedImage } {
+  const fd = files.openRead(file);
+  let store: Uint8Array;
+  let seq: number;
+  let imageBytes: number;
+  try {
+    const size = files.size(file);
+    const head = readHead(files, fd, size, file);
+    imageBytes = size - head.head.length - 4;
+    store = allocateImage(imageBytes, headroom(imageBytes));
+    let sum = crc32(head.head);
+    for (let at = 0; at < imageBytes; at += READ_PIECE) {
+      const piece = store.subarray(at, Math.min(imageBytes, at + READ_PIECE));
+      if (files.readAtSync(fd, piece, head.head.length + at) < piece.length) throw new SnapshotCorrupt(`${file} is truncated`);
+      sum = crc32(piece, sum);
+    }
+    if (sum !== storedSum(files, fd, size)) throw new SnapshotCorrupt(`${file} fails its checksum`);
+    seq = checkSeq(head.seq, file);
+  } finally {
+    files.close(fd);
+  }
+  let image: SharedImage | null = null;
+  try {
+    image = openShared(SQL, store, imageBytes);
+    image.db.exec('SELECT count(*) FROM sqlite_master');
+    return { seq, image };
+  } catch (err) {
+    image?.db.close();
+    throw new SnapshotCorrupt(`${file} is not a readable SQLite database: ${(err as Error).message}`);
+  }
 }
 
 const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
 
 /**
- * Writes the image (a db.export()) as snapshot-<seq>.db durably, then reads it back to prove it
- * whole: its checksum covers the image as exported, so opening it again with sql.js would only
- * cost the memory of another copy.
+ * Writes the image (the database file's bytes) as snapshot-<seq>.db durably, then reads it back
+ * piece by piece to prove it whole: its checksum covers the image as it was in memory, so opening
+ * it again with sql.js would only cost the memory of another copy.
  */
 export function writeSnapshot(files: FileLayer, dir: string, seq: number, image: Uint8Array): { file: string; bytes: number } {
   const file = path.join(dir, snapshotName(seq));
   const chunks = snapshotChunks(seq, image);
   writeFileDurably(files, file, chunks);
   try {
-    const check = decodeSnapshot(files.readFile(file), file);
-    if (check.seq !== seq) throw new SnapshotCorrupt(`${file} read back with seq ${check.seq}, expected ${seq}`);
-    if (!SQLITE_MAGIC.equals(check.image.subarray(0, SQLITE_MAGIC.length))) throw new SnapshotCorrupt(`${file} does not hold an SQLite database`);
+    verifySnapshotFile(files, file, seq);
   } catch (err) {
     files.unlink(file); // never leave an unproven snapshot to be mistaken for the newest
     throw err;
   }
   return { file, bytes: chunks.reduce((n, c) => n + c.length, 0) };
+}
+
+/** Reads a snapshot file through one reused buffer: checksum, seq and SQLite header. */
+function verifySnapshotFile(files: FileLayer, file: string, seq: number): void {
+  const fd = files.openRead(file);
+  try {
+    const size = files.size(file);
+    const head = readHead(files, fd, size, file);
+    const end = size - 4;
+    if (end - head.head.length < SQLITE_MAGIC.length) throw new SnapshotCorrupt(`${file} does not hold an SQLite database`);
+    const buffer = Buffer.allocUnsafe(Math.min(READ_PIECE, Math.max(end - head.head.length, 1)));
+    let sum = crc32(head.head);
+    for (let at = head.head.length; at < end; ) {
+      const piece = buffer.subarray(0, Math.min(buffer.length, end - at));
+      if (files.readAtSync(fd, piece, at) < piece.length) throw new SnapshotCorrupt(`${file} is truncated`);
+      if (at === head.head.length && !SQLITE_MAGIC.equals(piece.subarray(0, SQLITE_MAGIC.length))) throw new SnapshotCorrupt(`${file} does not hold an SQLite database`);
+      sum = crc32(piece, sum);
+      at += piece.length;
+    }
+    if (sum !== storedSum(files, fd, size)) throw new SnapshotCorrupt(`${file} fails its checksum`);
+    if (checkSeq(head.seq, file) !== seq) throw new SnapshotCorrupt(`${file} read back with seq ${head.seq}, expected ${seq}`);
+  } finally {
+    files.close(fd);
+  }
 }
