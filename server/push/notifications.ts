@@ -2,7 +2,8 @@
 // transaction, so the count is durable with the event), and reads unread counts back for /sync.
 import type { JsonObject } from '../http/body.ts';
 import type { SqlReader, SqlWriter, Storage } from '../storage/types.ts';
-import { getEventThread, insertPushActions, putEventThread, unreadCounts, type PushActionRow } from '../storage/repos/push_rules.ts';
+import { getEventThread, insertPushActions, putEventThread, type PushActionRow } from '../storage/repos/push_rules.ts';
+import { UnreadCountCache } from './unread_cache.ts';
 import { advanceReadPosition } from '../storage/repos/receipts.ts';
 import type { SyncRequest, SyncResponse } from '../sync/types.ts';
 import { compileFilter } from '../sync/filter.ts';
@@ -36,6 +37,7 @@ export function threadOf(db: SqlReader, event: JsonObject): string {
 export class NotificationService {
   private readonly pushRules: PushRuleService;
   private readonly ignoring: IgnoredUsersCache | null;
+  private readonly unread = new UnreadCountCache();
 
   constructor(pushRules: PushRuleService, storage?: Storage) {
     this.pushRules = pushRules;
@@ -108,7 +110,7 @@ export class NotificationService {
   fillUnreadCounts(db: SqlReader, req: SyncRequest, res: SyncResponse): void {
     const perThread = compileFilter(req.filter).timeline.unreadThreadNotifications;
     for (const [roomId, section] of Object.entries(res.rooms.join)) {
-      const counts = unreadCounts(db, req.userId, roomId);
+      const counts = this.unread.get(db, req.userId, roomId);
       if (!perThread) {
         section.unread_notifications = {
           notification_count: counts.reduce((n, c) => n + c.notifications, 0),

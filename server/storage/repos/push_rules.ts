@@ -66,6 +66,22 @@ export function unreadCounts(db: SqlReader, userId: string, roomId: string): Unr
   return counts.filter((c) => c.notifications > 0);
 }
 
+/** The user's read positions in a room: '' is the unthreaded one, others are per thread. */
+export function readPositionsIn(db: SqlReader, userId: string, roomId: string): { thread_id: string; stream_ordering: number }[] {
+  return db.all<{ thread_id: string; stream_ordering: number }>(
+    `SELECT thread_id, stream_ordering FROM read_positions WHERE user_id = ? AND room_id = ? ORDER BY thread_id`,
+    [userId, roomId],
+  );
+}
+
+/** The user's push actions in a room after a stream ordering (a range scan on the primary key). */
+export function pushActionsAfter(db: SqlReader, userId: string, roomId: string, after: number): { thread_id: string; stream_ordering: number; highlight: number }[] {
+  return db.all<{ thread_id: string; stream_ordering: number; highlight: number }>(
+    `SELECT thread_id, stream_ordering, highlight FROM push_actions WHERE user_id = ? AND room_id = ? AND stream_ordering > ?`,
+    [userId, roomId, after],
+  );
+}
+
 export interface NotificationRow extends PushActionRow {
   read: number;
 }
