@@ -53,6 +53,49 @@ export function decodeRecords(buf: Uint8Array): DecodedJournal {
   return { records, validLength: offset, totalLength: bytes.length };
 }
 
+export interface ScannedJournal {
+  /** Byte length of the valid prefix; anything after it is a torn or corrupt tail. */
+  validLength: number;
+  totalLength: number;
+  records: number;
+}
+
+const SCAN_WINDOW = 8 * 1024 * 1024;
+
+/**
+ * Reads a journal's valid records a window at a time and hands each window's records to `each`,
+ * so a large journal is never read, decoded or replayed all at once (memory stays bounded by
+ * the window, whatever the journal's size).
+ */
+export function scanJournal(files: FileLayer, file: string, each: (records: JournalRecord[]) => void, windowBytes = SCAN_WINDOW): ScannedJournal {
+  const totalLength = files.size(file);
+  const fd = files.openRead(file);
+  let offset = 0;
+  let records = 0;
+  try {
+    let buf = Buffer.allocUnsafe(Math.max(HEADER, Math.min(windowBytes, totalLength)));
+    while (offset < totalLength) {
+      const window = buf.subarray(0, files.readAtSync(fd, buf.subarray(0, Math.min(buf.length, totalLength - offset)), offset));
+      const decoded = decodeRecords(window);
+      if (decoded.records.length) {
+        records += decoded.records.length;
+        each(decoded.records);
+      }
+      const stoppedAt = offset + decoded.validLength;
+      const rest = window.length - decoded.validLength;
+      offset = stoppedAt;
+      if (offset + rest >= totalLength) break; // the window reached the end: whatever is left is a torn tail
+      // Stopped inside the window: a record running past its end (read on), or a corrupt one (stop).
+      const needed = rest >= HEADER ? HEADER + window.readUInt32LE(decoded.validLength) : HEADER;
+      if (needed <= rest || offset + needed > totalLength) break;
+      if (needed > buf.length) buf = Buffer.allocUnsafe(needed);
+    }
+  } finally {
+    files.close(fd);
+  }
+  return { validLength: offset, totalLength, records };
+}
+
 export function readJournal(files: FileLayer, file: string): DecodedJournal {
   return decodeRecords(files.readFile(file));
 }

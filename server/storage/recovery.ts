@@ -5,7 +5,7 @@
 import type { Database, SqlJsStatic } from 'sql.js';
 import type { Logger } from '../log.ts';
 import type { FileLayer } from './files.ts';
-import { decodeRecords } from './journal.ts';
+import { decodeRecords, scanJournal } from './journal.ts';
 import { LEGACY_FILES, listStorageFiles, type SeqFile } from './layout.ts';
 import { loadSnapshot } from './snapshot.ts';
 import type { SharedImage } from './image.ts';
@@ -75,16 +75,19 @@ export function recover(SQL: SqlJsStatic, files: FileLayer, dir: string, log: Lo
       db.close();
       throw new StorageError(`cannot recover ${dir}: records ${lastSeq + 1}-${journal.seq - 1} are missing before ${journal.path}`);
     }
-    const decoded = decodeRecords(files.readFile(journal.path));
-    const fresh = decoded.records.filter((r) => r.seq > lastSeq && r.seq <= upTo);
-    if (fresh.length && fresh[0]!.seq !== lastSeq + 1) {
-      db.close();
-      throw new StorageError(`cannot recover ${dir}: ${journal.path} continues at record ${fresh[0]!.seq}, expected ${lastSeq + 1}`);
-    }
-    for (const [k, outcome] of applyRecords(runner, fresh).entries()) {
-      if (outcome) log.warn(`journal ${journal.path}: record ${fresh[k]!.seq} did not apply, as when it was written: ${outcome.message}`);
-    }
-    if (fresh.length) lastSeq = fresh[fresh.length - 1]!.seq;
+    // Replayed a window at a time, each in its own transaction: memory stays bounded whatever the journal's size.
+    const decoded = scanJournal(files, journal.path, (records) => {
+      const fresh = records.filter((r) => r.seq > lastSeq && r.seq <= upTo);
+      if (fresh.length && fresh[0]!.seq !== lastSeq + 1) {
+        db.close();
+        throw new StorageError(`cannot recover ${dir}: ${journal.path} continues at record ${fresh[0]!.seq}, expected ${lastSeq + 1}`);
+      }
+      if (!fresh.length) return;
+      for (const [k, outcome] of applyRecords(runner, fresh).entries()) {
+        if (outcome) log.warn(`journal ${journal.path}: record ${fresh[k]!.seq} did not apply, as when it was written: ${outcome.message}`);
+      }
+      lastSeq = fresh[fresh.length - 1]!.seq;
+    });
     if (decoded.validLength < decoded.totalLength && lastSeq < upTo) {
       const torn = decoded.totalLength - decoded.validLength;
       if (isLast && options.repairTail) {
@@ -100,7 +103,7 @@ export function recover(SQL: SqlJsStatic, files: FileLayer, dir: string, log: Lo
         log.warn(`journal ${journal.path}: ignored ${torn} unreadable bytes after record ${lastSeq}; the next journal continues from there`);
       }
     }
-    if (isLast) tail = { file: journal, length: decoded.validLength, records: decoded.records.length };
+    if (isLast) tail = { file: journal, length: decoded.validLength, records: decoded.records };
   }
   return { db, image, runner, snapshot, lastSeq, tail };
 }
