@@ -13,6 +13,7 @@ import type { PersistedEvent, RoomStateView } from '../rooms/types.ts';
 import { userLevel } from '../rooms/power_levels.ts';
 import { isValidEventId } from '../ids.ts';
 import { ignoredUsers } from '../userdata/ignored_users.ts';
+import { IgnoredUsersCache } from '../sync/user_caches.ts';
 
 export const MAIN_THREAD = 'main';
 
@@ -126,35 +127,5 @@ export class NotificationService {
       }
       section.unread_thread_notifications = threads;
     }
-  }
-}
-
-/**
- * m.ignored_user_list per user, kept while the account_data table is unchanged: the hook asks
- * for every member of every event. tableVersion changes as soon as a write changes account data,
- * so an ignore set earlier in the same batch is seen.
- */
-class IgnoredUsersCache {
-  private readonly storage: Storage;
-  private readonly lists = new Map<string, ReadonlySet<string>>();
-  private version = -1;
-
-  constructor(storage: Storage) {
-    this.storage = storage;
-  }
-
-  of(db: SqlReader, userId: string): ReadonlySet<string> {
-    const version = this.storage.tableVersion('account_data');
-    if (version !== this.version) {
-      this.lists.clear();
-      this.version = version;
-    }
-    let list = this.lists.get(userId);
-    if (!list) {
-      list = ignoredUsers(db, userId);
-      if (this.lists.size >= 5_000) this.lists.clear();
-      this.lists.set(userId, list);
-    }
-    return list;
   }
 }

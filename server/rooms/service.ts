@@ -43,6 +43,12 @@ export class RoomService {
   private readonly stateContents = new StateContentCache();
   private readonly joinedMembersCache: JoinedMembersCache;
   private readonly currentStateIds: CurrentStateIds;
+  /**
+   * Newest event position per room, set inside the write that stores the event: never behind
+   * what a read can see (a rolled-back write may leave it ahead, which costs a reader one empty
+   * range query). Incremental /sync asks it which joined rooms moved, without a query.
+   */
+  private readonly heads = new Map<string, number>();
   /** Where member events get display names and avatars; the accounts service sets this. */
   profileOf: (userId: string) => Profile = () => ({});
 
@@ -90,6 +96,16 @@ export class RoomService {
 
   joinedMembers(roomId: string): string[] {
     return [...this.read((db) => this.joinedMembersCache.get(db, roomId))];
+  }
+
+  /** Stream position of the room's newest event (0 for an unknown room); see `heads`. */
+  headOf(db: SqlReader, roomId: string): number {
+    let pos = this.heads.get(roomId);
+    if (pos === undefined) {
+      pos = roomsRepo.getRoom(db, roomId)?.last_pos ?? 0;
+      this.heads.set(roomId, pos);
+    }
+    return pos;
   }
 
   joinedRoomIds(userId: string): string[] {
@@ -267,6 +283,7 @@ export class RoomService {
     }
     roomsRepo.advanceRoom(db, room.room_id, pos, eventId, room.last_depth + 1);
     room.last_pos = pos;
+    this.heads.set(room.room_id, pos);
     room.last_event_id = eventId;
     room.last_depth += 1;
 

@@ -16,8 +16,14 @@ import { formatEvents, toClientEvent, toStrippedEvent } from '../../rooms/client
 import { matchable, paginationToken, stateAt } from '../../rooms/reader.ts';
 import { VisibilityChecker } from '../../rooms/visibility.ts';
 import { LazyMemberCache } from './lazy_members.ts';
-import { hiddenByIgnore, ignoredUsers } from '../../userdata/ignored_users.ts';
+import { hiddenByIgnore } from '../../userdata/ignored_users.ts';
 import { LatestPosition } from '../latest_position.ts';
+import { IgnoredUsersCache, UserMembershipsCache } from '../user_caches.ts';
+
+/** Where a room's newest event is (the room service keeps it without a query). */
+export interface RoomHeads {
+  headOf(db: SqlReader, roomId: string): number;
+}
 
 const DEFAULT_TIMELINE_LIMIT = 10;
 /** A filter may ask for more, but one room's timeline in one response stays bounded. */
@@ -41,10 +47,16 @@ export class EventsStream implements StreamProvider {
   private readonly clock: Clock;
   private readonly lazy = new LazyMemberCache();
   private readonly latestPos: LatestPosition;
+  private readonly heads: RoomHeads;
+  private readonly memberships: UserMembershipsCache;
+  private readonly ignoring: IgnoredUsersCache;
 
-  constructor(storage: Storage, clock: Clock) {
+  constructor(storage: Storage, clock: Clock, heads: RoomHeads) {
     this.storage = storage;
     this.clock = clock;
+    this.heads = heads;
+    this.memberships = new UserMembershipsCache(storage);
+    this.ignoring = new IgnoredUsersCache(storage);
     this.latestPos = new LatestPosition(storage, 'events', () => storage.read((db) => eventsRepo.latestStreamPos(db)));
   }
 
@@ -77,9 +89,11 @@ export class EventsStream implements StreamProvider {
     this.storage.read((db) => {
       const rc = this.roomContext(db, req);
       const handled = new Set<string>();
-      // Rooms where the user's own membership changed since the token. (No new event at all: no
-      // query; most long-poll wake-ups are for other streams.)
-      const changes = from < to ? eventsRepo.membershipChangesOf(db, req.userId, from, to) : [];
+      const mine = this.memberships.of(db, req.userId);
+      // Rooms where the user's own membership changed since the token. A membership row holds the
+      // position of the user's newest member event in that room, so when none is after the token
+      // there is nothing to look up (the usual case: a message woke the long-poll).
+      const changes = from < to && mine.some((m) => m.stream_pos > from) ? eventsRepo.membershipChangesOf(db, req.userId, from, to) : [];
       const changedRooms = [...new Set(changes.map((c) => c.room_id))];
       for (const roomId of changedRooms) {
         if (!rc.filter.includesRoom(roomId)) continue;
@@ -107,9 +121,8 @@ export class EventsStream implements StreamProvider {
         }
       }
       // Joined rooms with new events (or every joined room for full_state).
-      const joined = req.fullState
-        ? roomsRepo.roomsOfUser(db, req.userId, 'join').map((m) => m.room_id)
-        : from < to ? roomsRepo.joinedRoomsChangedSince(db, req.userId, from) : [];
+      const joinedIds = mine.filter((m) => m.membership === 'join').map((m) => m.room_id);
+      const joined = req.fullState ? joinedIds : from < to ? joinedIds.filter((roomId) => this.heads.headOf(db, roomId) > from) : [];
       for (const roomId of joined) {
         if (handled.has(roomId) || !rc.filter.includesRoom(roomId)) continue;
         handled.add(roomId);
@@ -118,14 +131,14 @@ export class EventsStream implements StreamProvider {
       }
       // The room-scoped streams need every joined room, changed or not.
       const all = new Set(req.joinedRoomIds);
-      for (const m of roomsRepo.roomsOfUser(db, req.userId, 'join')) {
-        if (!all.has(m.room_id) && rc.filter.includesRoom(m.room_id)) req.joinedRoomIds.push(m.room_id);
+      for (const roomId of joinedIds) {
+        if (!all.has(roomId) && rc.filter.includesRoom(roomId)) req.joinedRoomIds.push(roomId);
       }
     });
   }
 
   private roomContext(db: SqlReader, req: SyncRequest): RoomContext {
-    return { db, req, filter: compileFilter(req.filter), now: this.clock.now(), lazy: this.lazy, ignored: ignoredUsers(db, req.userId) };
+    return { db, req, filter: compileFilter(req.filter), now: this.clock.now(), lazy: this.lazy, ignored: this.ignoring.of(db, req.userId) };
   }
 }
 

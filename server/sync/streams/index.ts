@@ -11,7 +11,7 @@ import { DeviceListsStream } from './device_lists.ts';
 /** Built before the SyncService exists, so from every service but it. */
 export function createStreamProviders(ctx: Omit<ServerContext, 'sync'>): StreamProvider[] {
   return [
-    new EventsStream(ctx.storage, ctx.clock),
+    new EventsStream(ctx.storage, ctx.clock, ctx.rooms),
     ...ctx.userData.streams(),
     new ToDeviceStream(ctx.storage, ctx.e2ee.toDevice, ctx.e2ee.keys),
     new DeviceListsStream(ctx.storage, ctx.e2ee.deviceLists, ctx.rooms),

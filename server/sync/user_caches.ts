@@ -1,0 +1,53 @@
+// Per-user facts every /sync asks for and that change far less often than messages arrive: the
+// user's memberships and their ignore list. Each is kept while its table is unchanged
+// (storage.tableVersion changes as soon as a write changes the table and again when its batch
+// ends, so a value read mid-write is dropped then); a woken long-poll then reads neither again.
+import type { SqlReader, Storage } from '../storage/types.ts';
+import { allMembershipsOfUser, type MembershipRow } from '../storage/repos/rooms.ts';
+import { ignoredUsers } from '../userdata/ignored_users.ts';
+
+const MAX_USERS = 5_000;
+
+/** A map of per-user values dropped whenever `table` changes. */
+class PerUserCache<T> {
+  private readonly storage: Storage;
+  private readonly table: string;
+  private readonly load: (db: SqlReader, userId: string) => T;
+  private readonly values = new Map<string, T>();
+  private version = -1;
+
+  constructor(storage: Storage, table: string, load: (db: SqlReader, userId: string) => T) {
+    this.storage = storage;
+    this.table = table;
+    this.load = load;
+  }
+
+  of(db: SqlReader, userId: string): T {
+    const version = this.storage.tableVersion(this.table);
+    if (version !== this.version) {
+      this.values.clear();
+      this.version = version;
+    }
+    let value = this.values.get(userId);
+    if (value === undefined) {
+      value = this.load(db, userId);
+      if (this.values.size >= MAX_USERS) this.values.clear();
+      this.values.set(userId, value);
+    }
+    return value;
+  }
+}
+
+/** Every membership row of a user (joined, invited, left, ...), shared and frozen. */
+export class UserMembershipsCache extends PerUserCache<readonly Readonly<MembershipRow>[]> {
+  constructor(storage: Storage) {
+    super(storage, 'memberships', (db, userId) => Object.freeze(allMembershipsOfUser(db, userId).map((m) => Object.freeze(m))));
+  }
+}
+
+/** m.ignored_user_list per user. */
+export class IgnoredUsersCache extends PerUserCache<ReadonlySet<string>> {
+  constructor(storage: Storage) {
+    super(storage, 'account_data', ignoredUsers);
+  }
+}
