@@ -9,14 +9,16 @@ export class VisibilityChecker {
   private readonly db: SqlReader;
   private readonly roomId: string;
   private readonly userId: string;
-  private current: MembershipRow | null | undefined;
+  private current: Readonly<MembershipRow> | null | undefined;
   private membershipRows: { stream_pos: number; membership: string }[] | undefined;
   private visibilityRows: { stream_pos: number; value: string }[] | undefined;
 
-  constructor(db: SqlReader, roomId: string, userId: string) {
+  /** `current`: the user's membership row in the room, when the caller already read it (null: none). */
+  constructor(db: SqlReader, roomId: string, userId: string, current?: Readonly<MembershipRow> | null) {
     this.db = db;
     this.roomId = roomId;
     this.userId = userId;
+    this.current = current;
   }
 
   // Loaded on first need: live syncs of joined members only ever take the fast path in canSee().

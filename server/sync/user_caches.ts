@@ -38,10 +38,10 @@ class PerUserCache<T> {
   }
 }
 
-/** Every membership row of a user (joined, invited, left, ...), shared and frozen. */
-export class UserMembershipsCache extends PerUserCache<readonly Readonly<MembershipRow>[]> {
+/** Every membership row of a user (joined, invited, left, ...) by room ID; shared, rows frozen. */
+export class UserMembershipsCache extends PerUserCache<ReadonlyMap<string, Readonly<MembershipRow>>> {
   constructor(storage: Storage) {
-    super(storage, 'memberships', (db, userId) => Object.freeze(allMembershipsOfUser(db, userId).map((m) => Object.freeze(m))));
+    super(storage, 'memberships', (db, userId) => new Map(allMembershipsOfUser(db, userId).map((m) => [m.room_id, Object.freeze(m)])));
   }
 }
 

@@ -39,6 +39,8 @@ interface RoomContext {
   lazy: LazyMemberCache;
   /** m.ignored_user_list: their events and invites are not sent. */
   ignored: ReadonlySet<string>;
+  /** The user's membership row per room (as read in this sync). */
+  memberships: ReadonlyMap<string, Readonly<roomsRepo.MembershipRow>>;
 }
 
 export class EventsStream implements StreamProvider {
@@ -89,7 +91,7 @@ export class EventsStream implements StreamProvider {
     this.storage.read((db) => {
       const rc = this.roomContext(db, req);
       const handled = new Set<string>();
-      const mine = this.memberships.of(db, req.userId);
+      const mine = [...rc.memberships.values()];
       // Rooms where the user's own membership changed since the token. A membership row holds the
       // position of the user's newest member event in that room, so when none is after the token
       // there is nothing to look up (the usual case: a message woke the long-poll).
@@ -138,7 +140,7 @@ export class EventsStream implements StreamProvider {
   }
 
   private roomContext(db: SqlReader, req: SyncRequest): RoomContext {
-    return { db, req, filter: compileFilter(req.filter), now: this.clock.now(), lazy: this.lazy, ignored: this.ignoring.of(db, req.userId) };
+    return { db, req, filter: compileFilter(req.filter), now: this.clock.now(), lazy: this.lazy, ignored: this.ignoring.of(db, req.userId), memberships: this.memberships.of(db, req.userId) };
   }
 }
 
@@ -182,7 +184,7 @@ function readTimeline(rc: RoomContext, roomId: string, after: number, upTo: numb
   const limited = rows.length > limit;
   const page = rows.slice(0, limit).reverse();
   const startPos = page[0]?.stream_pos ?? upTo + 1;
-  const visibility = new VisibilityChecker(rc.db, roomId, rc.req.userId);
+  const visibility = new VisibilityChecker(rc.db, roomId, rc.req.userId, rc.memberships.get(roomId) ?? null);
   const timeline = page.filter((r) => visibility.canSee(r.stream_pos) && !hiddenByIgnore(rc.ignored, r) && rc.filter.timeline.matches(matchable(r)));
   return { timeline, limited, startPos };
 }
