@@ -17,6 +17,7 @@ import { diskFiles, type FileLayer } from './files.ts';
 import { loadSqlJs } from './sqlite.ts';
 import { recover } from './recovery.ts';
 import { decodeSnapshot, openImage, snapshotChunks } from './snapshot.ts';
+import { liveImage } from './image.ts';
 import { LOCK_FILE, listStorageFiles, snapshotName } from './layout.ts';
 import { lockDataDir } from './lock.ts';
 import { StorageError } from './errors.ts';
@@ -75,9 +76,10 @@ async function readDatabase(dir: string, log: Logger): Promise<{ seq: number; im
   let lastError: unknown;
   for (let attempt = 0; attempt < 5; attempt++) {
     try {
-      const { db, lastSeq } = recover(SQL, diskFiles, dir, log, { repairTail: false });
+      const { db, image, lastSeq } = recover(SQL, diskFiles, dir, log, { repairTail: false });
       try {
-        return { seq: lastSeq, image: db.export() };
+        // The loaded storage itself while it provably is the database file: no second copy (image.ts).
+        return { seq: lastSeq, image: (image && liveImage(image)) ?? db.export() };
       } finally {
         db.close();
       }
