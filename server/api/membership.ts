@@ -103,7 +103,7 @@ function reason(body: JsonObject): JsonObject {
 /** A room ID from the path; unknown rooms are 404 for membership changes. */
 export function roomIdParam(ctx: ServerContext, roomId: string): string {
   if (!isValidRoomId(roomId)) throw errors.invalidParam(`${roomId} is not a valid room ID`);
-  if (!ctx.storage.read((db) => roomsRepo.getRoom(db, roomId))) throw errors.notFound('No such room');
+  if (!ctx.rooms.exists(roomId)) throw errors.notFound('No such room');
   return roomId;
 }
 

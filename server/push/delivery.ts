@@ -28,6 +28,8 @@ export class PushDelivery {
   private readonly timings: DeliveryTimings;
   private readonly timers = new Set<NodeJS.Timeout>();
   private closed = false;
+  /** Users with pushers, read again only after the pushers table changed (asked for every event sent). */
+  private pusherUsers: { version: number; users: string[] } = { version: -1, users: [] };
 
   constructor(deps: { storage: Storage; pushers: PusherService; log: Logger; timings?: Partial<DeliveryTimings> }) {
     this.storage = deps.storage;
@@ -41,12 +43,18 @@ export class PushDelivery {
     if (!this.closed) setImmediate(() => this.deliver(events));
   }
 
+  private usersWithPushers(db: SqlReader): string[] {
+    const version = this.storage.tableVersion('pushers');
+    if (version !== this.pusherUsers.version) this.pusherUsers = { version, users: pushersRepo.usersWithPushers(db) };
+    return this.pusherUsers.users;
+  }
+
   private deliver(events: PersistedEvent[]): void {
     if (this.closed) return;
     let jobs: { url: string; body: JsonObject; pusher: pushersRepo.PusherRow }[];
     try {
       jobs = this.storage.read((db) => {
-        const users = pushersRepo.usersWithPushers(db);
+        const users = this.usersWithPushers(db);
         if (!users.length) return [];
         const out: { url: string; body: JsonObject; pusher: pushersRepo.PusherRow }[] = [];
         for (const event of events) {

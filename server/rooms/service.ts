@@ -49,6 +49,7 @@ export class RoomService {
    * range query). Incremental /sync asks it which joined rooms moved, without a query.
    */
   private readonly heads = new Map<string, number>();
+  private readonly known = new Set<string>();
   /** Where member events get display names and avatars; the accounts service sets this. */
   profileOf: (userId: string) => Profile = () => ({});
 
@@ -96,6 +97,14 @@ export class RoomService {
 
   joinedMembers(roomId: string): string[] {
     return [...this.read((db) => this.joinedMembersCache.get(db, roomId))];
+  }
+
+  /** Whether the room exists. Rooms are never deleted, so one that was found is remembered. */
+  exists(roomId: string): boolean {
+    if (this.known.has(roomId)) return true;
+    if (!this.read((db) => roomsRepo.getRoom(db, roomId))) return false;
+    this.known.add(roomId);
+    return true;
   }
 
   /** Stream position of the room's newest event (0 for an unknown room); see `heads`. */
