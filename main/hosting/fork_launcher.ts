@@ -4,8 +4,9 @@ import { fork } from 'node:child_process';
 import type { HostedChild, LaunchOptions, ProcessLauncher } from './launcher.ts';
 
 export const forkLauncher: ProcessLauncher = {
-  launch({ entry, env }: LaunchOptions): HostedChild {
-    const child = fork(entry, [], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'json' });
+  launch({ entry, env, execArgv }: LaunchOptions): HostedChild {
+    // Our own execArgv (e.g. vitest's loader flags) still reaches the child; the server's options come after.
+    const child = fork(entry, [], { env: { ...process.env, ...env }, execArgv: [...process.execArgv, ...execArgv], stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'json' });
     return {
       get pid() {
         return child.pid;

@@ -5,6 +5,8 @@ export interface LaunchOptions {
   /** Absolute path of the server's host entry (server/host_entry.ts or dist/server/host_entry.js). */
   entry: string;
   env: Record<string, string>;
+  /** Node/V8 options for the new process (before the entry), e.g. --max-semi-space-size. */
+  execArgv: string[];
 }
 
 export interface HostedChild {

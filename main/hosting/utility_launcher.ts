@@ -4,8 +4,8 @@ import { utilityProcess } from 'electron';
 import type { HostedChild, LaunchOptions, ProcessLauncher } from './launcher.ts';
 
 export const utilityLauncher: ProcessLauncher = {
-  launch({ entry, env }: LaunchOptions): HostedChild {
-    const child = utilityProcess.fork(entry, [], { env: { ...process.env, ...env }, stdio: 'pipe', serviceName: 'Meowtrix homeserver' });
+  launch({ entry, env, execArgv }: LaunchOptions): HostedChild {
+    const child = utilityProcess.fork(entry, [], { env: { ...process.env, ...env }, execArgv, stdio: 'pipe', serviceName: 'Meowtrix homeserver' });
     let exited = false;
     child.once('exit', () => (exited = true));
     return {

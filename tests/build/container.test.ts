@@ -10,19 +10,26 @@ import os from 'node:os';
 import path from 'node:path';
 import { CONTAINERFILE, containerfileInstructions, containerHealthCommands, execForm, quadlet } from './container_files.ts';
 import { BUILD, ROOT, iniValue, parseIni, rootPackage, startCli } from './packaging.ts';
+import { SERVER_MALLOC_ENV, SERVER_NODE_OPTIONS } from '../../main/hosting/supervisor.ts';
 
 const SYSTEMD_UNIT = path.join(BUILD, 'systemd', 'meowtrix-server.service');
 const KNOWN_INSTRUCTIONS = new Set(['FROM', 'RUN', 'CMD', 'LABEL', 'EXPOSE', 'ENV', 'ADD', 'COPY', 'ENTRYPOINT', 'VOLUME', 'USER', 'WORKDIR', 'ARG', 'ONBUILD', 'STOPSIGNAL', 'HEALTHCHECK', 'SHELL']);
 // The keys of podman-systemd.unit(5) this quadlet uses; a typo would make quadlet refuse the file.
 const QUADLET_CONTAINER_KEYS = new Set(['ContainerName', 'Image', 'HostName', 'Exec', 'Volume', 'PublishPort', 'HealthCmd', 'HealthInterval', 'HealthTimeout', 'HealthStartPeriod', 'HealthRetries', 'StopTimeout', 'Environment', 'User', 'Network']);
 
-/** Starts the source CLI with a unit's serve arguments, the data dir and port swapped for temp ones. */
-async function acceptsServeArgs(args: string[], dataArg: string): Promise<void> {
+/** What the desktop app gives its server process, as the environment a CLI deployment must set. */
+const SERVER_MEMORY_ENV = { ...SERVER_MALLOC_ENV, NODE_OPTIONS: SERVER_NODE_OPTIONS.join(' ') };
+
+/** KEY=VALUE settings (ENV lines, Environment= values) as an object. */
+const envOf = (settings: string[]): Record<string, string> => Object.fromEntries(settings.map((s) => [s.slice(0, s.indexOf('=')), s.slice(s.indexOf('=') + 1)]));
+
+/** Starts the source CLI with a unit's serve arguments (and environment), the data dir and port swapped for temp ones. */
+async function acceptsServeArgs(args: string[], dataArg: string, env: Record<string, string> = {}): Promise<void> {
   expect(args[0]).toBe('serve');
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'meowtrix-unit-'));
   const swapped = args.slice(1).map((a, i, all) => (all[i - 1] === '--data' && a === dataArg ? dataDir : all[i - 1] === '--port' ? '0' : all[i - 1] === '--bind' ? '127.0.0.1' : a));
   if (!swapped.includes('--bind')) swapped.push('--bind', '127.0.0.1');
-  const server = await startCli(path.join(ROOT, 'server', 'cli.ts'), [...swapped, '--log-level', 'warn']);
+  const server = await startCli(path.join(ROOT, 'server', 'cli.ts'), [...swapped, '--log-level', 'warn'], { env: { ...process.env, ...env } });
   try {
     expect((await fetch(`${server.url}/health`)).status).toBe(200);
   } finally {
@@ -67,10 +74,13 @@ describe('Containerfile', () => {
     expect(execForm(only('ENTRYPOINT'), 'ENTRYPOINT')).toEqual(Object.keys(rootPackage.bin));
   });
 
-  it('its CMD is a serve command line the CLI accepts', async () => {
+  it('its CMD is a serve command line the CLI accepts, with the memory settings the desktop app gives the server', async () => {
     const cmd = execForm(only('CMD'), 'CMD');
     expect(cmd).toEqual(expect.arrayContaining(['--data', '/data', '--port', '8008']));
-    await acceptsServeArgs(cmd, '/data');
+    const env = envOf(finalStage.filter((i) => i.keyword === 'ENV').map((i) => i.args));
+    expect(env).toMatchObject(SERVER_MEMORY_ENV);
+    // Node refuses to start on an option NODE_OPTIONS may not carry.
+    await acceptsServeArgs(cmd, '/data', env);
   });
 
   it('says in its header how to build it (from the repository top, keeping the HEALTHCHECK)', () => {
@@ -117,7 +127,11 @@ describe('systemd user unit meowtrix-server.service', () => {
     expect(iniValue(unit, 'Install', 'WantedBy')).toBe('default.target');
     const dataArg = exec[exec.indexOf('--data') + 1]!;
     expect(dataArg).toBe('%h/.local/share/meowtrix');
-    await acceptsServeArgs(exec.slice(2), dataArg);
+    // The memory settings the desktop app gives the server (Node refuses to start on an option NODE_OPTIONS may not carry).
+    const env = envOf(unit.get('Service')?.get('Environment') ?? []);
+    expect(env).toMatchObject(SERVER_MEMORY_ENV);
+    const { PATH: _path, ...memoryEnv } = env;
+    await acceptsServeArgs(exec.slice(2), dataArg, memoryEnv);
   });
 
   const analyze = spawnSync('systemd-analyze', ['--version']);

@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { SERVER_MALLOC_ENV, SERVER_NODE_OPTIONS } from '../../main/hosting/supervisor.ts';
 
 export const ROOT = path.resolve(import.meta.dirname, '..', '..');
 export const CLI = path.join(ROOT, 'server', 'cli.ts');
@@ -24,11 +25,11 @@ export function tempDataDir(prefix = 'meowtrix-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-/** Runs `node server/cli.ts ARGS` and waits for "Listening on http://…". */
+/** Runs `node server/cli.ts ARGS` (with the Node options and malloc setting every deployment gives it) and waits for "Listening on http://…". */
 export async function startServer(options: { dataDir?: string; args?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<ServerProcess> {
   const dataDir = options.dataDir ?? tempDataDir();
   const args = [CLI, 'serve', '--data', dataDir, '--port', '0', '--bind', '127.0.0.1', '--server-name', 'test.local', '--log-level', 'warn', ...(options.args ?? [])];
-  const proc = spawn(process.execPath, args, { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [...SERVER_NODE_OPTIONS, ...args], { env: { ...process.env, ...SERVER_MALLOC_ENV, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout!.on('data', (d) => (out += d));
   proc.stderr!.on('data', (d) => (out += d));

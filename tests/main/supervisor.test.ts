@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { HostingSupervisor, probeHealth, type HostingStatus } from '../../main/hosting/supervisor.ts';
+import { HostingSupervisor, SERVER_NODE_OPTIONS, probeHealth, type HostingStatus } from '../../main/hosting/supervisor.ts';
 import { forkLauncher } from '../../main/hosting/fork_launcher.ts';
 import { RotatingLog } from '../../main/hosting/log_file.ts';
 import { ROOT, tempDataDir } from '../helpers/server.ts';
@@ -63,6 +63,11 @@ describe('hosting supervisor', () => {
       // The server process got the malloc setting that keeps its memory low (read from the kernel).
       const environ = fs.readFileSync(`/proc/${firstPid}/environ`, 'utf8').split('\0');
       expect(environ).toContain('MALLOC_MMAP_THRESHOLD_=1048576');
+      // ...and its Node options (the young generation's cap) on its command line, before the entry.
+      const argv = fs.readFileSync(`/proc/${firstPid}/cmdline`, 'utf8').split('\0');
+      expect(SERVER_NODE_OPTIONS.length).toBeGreaterThan(0);
+      for (const option of SERVER_NODE_OPTIONS) expect(argv.indexOf(option)).toBeGreaterThan(0);
+      expect(Math.max(...SERVER_NODE_OPTIONS.map((o) => argv.indexOf(o)))).toBeLessThan(argv.indexOf(ENTRY));
 
       process.kill(firstPid, 'SIGKILL');
       const back = await waitFor(supervisor, (s) => s.state === 'running' && s.pid !== firstPid);
