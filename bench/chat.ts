@@ -9,7 +9,7 @@
 //      has given back what the burst took (server/memory.ts; V8's memory reducer).
 // Each run starts a fresh server in a fresh data dir.
 //   npm run bench -- chat [--quick] [--runs N]
-import { RUNS, quick, report, progress, pct, median, enc, rssMiB, cpuSeconds, sleep, startBenchServer, newClients, loadNote, type Client } from './lib.ts';
+import { RUNS, built, quick, report, progress, pct, median, enc, rssMiB, cpuSeconds, sleep, startBenchServer, newClients, loadNote, type Client } from './lib.ts';
 import type { ServerProcess } from '../tests/helpers/server.ts';
 
 const LATENCY_ROUNDS = quick ? 100 : 400;
@@ -168,6 +168,7 @@ async function oneRun(run: number): Promise<RunFigures> {
 progress(loadNote());
 progress(`the standard run: a fresh server, 64 accounts, then workloads 1 (${LATENCY_ROUNDS} messages), 2 (2 × ${10 * PER_SENDER} messages), ` +
   `3 (${BIG.rooms}×${BIG.messages} and ${WIDE.rooms}×${WIDE.messages}) and 5 (${FANOUT_ROUNDS} rounds × 50 clients) on it; its RSS 2 s and 20 s after is "RSS after the standard run"`);
+progress(built ? 'the server runs compiled to JavaScript, as deployed (--built)' : 'the server runs from its .ts sources (--built: compiled, as deployed)');
 const runs: RunFigures[] = [];
 for (let r = 1; r <= RUNS; r++) runs.push(await oneRun(r));
 const col = <K extends keyof RunFigures>(k: K) => runs.map((x) => x[k]);
@@ -184,13 +185,15 @@ report(`initial sync, ${BIG.rooms} rooms × ${BIG.messages}`, 'ms', col('initial
 report(`initial sync, ${WIDE.rooms} rooms × ${WIDE.messages}`, 'ms', col('initialWide'), { about: 'GET /sync without since, default filter', size: `${WIDE.rooms * WIDE.messages} messages` });
 report('fan-out to 50 long-polls, median', 'ms', col('fanout').map((f) => median(f)), { about: 'one message until all 50 waiting clients have it', size: `${FANOUT_ROUNDS} messages`, target: { max: 20 } });
 report('fan-out to 50 long-polls, max', 'ms', col('fanout').map((f) => Math.max(...f)), { about: 'same, slowest round', size: `${FANOUT_ROUNDS} messages` });
-report('server RSS idle', 'MiB', col('rssIdle'), { about: 'fresh server, empty data dir, 1 s after start', size: 'empty' });
+// RSS depends on how the server runs: compiled (--built, as deployed) or from its .ts sources.
+const runsAs = built ? 'compiled server (--built)' : 'server from .ts sources';
+report('server RSS idle', 'MiB', col('rssIdle'), { about: `fresh server, empty data dir, 1 s after start; ${runsAs}`, size: 'empty' });
 const standardRunSize = `≈${(LATENCY_ROUNDS + 20 * PER_SENDER + BIG.rooms * BIG.messages + WIDE.rooms * WIDE.messages) / 1000}k messages`;
 report('server RSS 2 s after the standard run', 'MiB', col('rssAfter'), {
-  about: 'after workloads 1, 2, 3, 5 on one server (64 accounts), the burst\'s heap not yet given back', size: standardRunSize,
+  about: `after workloads 1, 2, 3, 5 on one server (64 accounts), the burst's heap not yet given back; ${runsAs}`, size: standardRunSize,
 });
 // The target is about the steady state: what a household's server holds between bursts.
 report('server RSS after the standard run (20 s later)', 'MiB', col('rssSettled'), {
-  about: 'same server 20 s after its last request, settled', size: standardRunSize, target: { max: 80 },
+  about: `same server 20 s after its last request, settled; ${runsAs}`, size: standardRunSize, target: { max: 80 },
 });
 progress(loadNote());

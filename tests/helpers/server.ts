@@ -26,9 +26,9 @@ export function tempDataDir(prefix = 'meowtrix-test-'): string {
 }
 
 /** Runs `node server/cli.ts ARGS` (with the Node options and malloc setting every deployment gives it) and waits for "Listening on http://…". */
-export async function startServer(options: { dataDir?: string; args?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<ServerProcess> {
+export async function startServer(options: { dataDir?: string; args?: string[]; env?: NodeJS.ProcessEnv; cli?: string } = {}): Promise<ServerProcess> {
   const dataDir = options.dataDir ?? tempDataDir();
-  const args = [CLI, 'serve', '--data', dataDir, '--port', '0', '--bind', '127.0.0.1', '--server-name', 'test.local', '--log-level', 'warn', ...(options.args ?? [])];
+  const args = [options.cli ?? CLI, 'serve', '--data', dataDir, '--port', '0', '--bind', '127.0.0.1', '--server-name', 'test.local', '--log-level', 'warn', ...(options.args ?? [])];
   const proc = spawn(process.execPath, [...SERVER_NODE_OPTIONS, ...args], { env: { ...process.env, ...SERVER_MALLOC_ENV, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout!.on('data', (d) => (out += d));
