@@ -82,6 +82,22 @@ export class RouteTable {
 
   mount(app: Express, deps: { authenticate: Authenticator; maxJsonBytes: number }): void {
     const raw = express.raw({ type: () => true, limit: deps.maxJsonBytes });
+    // Routes are grouped by their literal path prefix, so a request is matched against the few
+    // routes sharing its prefix instead of every route in turn. Routes of different groups can
+    // never match the same path, so the order within each group is the whole order that matters.
+    const groups = new Map<string, express.Router>();
+    const routerFor = (path: string): express.Router | null => {
+      const key = groupKey(path);
+      if (key === null) return null;
+      let router = groups.get(key);
+      if (!router) groups.set(key, (router = express.Router()));
+      return router;
+    };
+    app.use((req, res, next) => {
+      const router = groups.get(groupKey(req.path) ?? '');
+      if (router) router(req, res, next);
+      else next();
+    });
     for (const route of this.routes) {
       const chain: RequestHandler[] = [];
       if (!route.options.rawBody && route.method !== 'GET') chain.push(raw);
@@ -109,8 +125,13 @@ export class RouteTable {
         const result = await route.handler(ctx);
         if (result !== undefined && !res.headersSent) res.status(200).json(result);
       });
-      const register = app[route.method.toLowerCase() as 'get' | 'post' | 'put' | 'delete'].bind(app);
-      register(route.paths, ...chain);
+      const method = route.method.toLowerCase() as 'get' | 'post' | 'put' | 'delete';
+      for (const path of route.paths) {
+        // A path with a parameter among its first segments has no fixed prefix: matched on its own, after the groups.
+        const router = routerFor(path);
+        if (router) router[method](path, ...chain);
+        else app[method](path, ...chain);
+      }
     }
     const matchers: MatchFunction<object>[] = this.routes.flatMap((r) => r.paths.map((p) => match(p)));
     // Known path, wrong method → 405; anything else falls through to the 404 handler.
@@ -119,6 +140,20 @@ export class RouteTable {
       else next();
     });
   }
+}
+
+const GROUP_SEGMENTS = 4;
+
+/**
+ * The first segments of a path ("/_matrix/client/v3/rooms"), lower-cased as express matches
+ * case-insensitively, without a trailing slash (express is not strict about it); null when a
+ * route's path has a parameter or pattern among them.
+ */
+function groupKey(path: string): string | null {
+  const trimmed = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+  const segments = trimmed.toLowerCase().split('/', GROUP_SEGMENTS + 1);
+  if (segments.some((s) => /[:*{}()?+\\[\]]/.test(s))) return null;
+  return segments.join('/');
 }
 
 function firstValues(query: Request['query']): Record<string, string | undefined> {
