@@ -82,6 +82,25 @@ export function pushActionsAfter(db: SqlReader, userId: string, roomId: string, 
   );
 }
 
+/**
+ * The user's read positions in a room (kind 'read') and their push actions there after a stream
+ * ordering (kind 'action'), in one statement: what an unread count that is kept up to date needs
+ * per /sync.
+ */
+export function readPositionsAndActionsAfter(
+  db: SqlReader,
+  userId: string,
+  roomId: string,
+  after: number,
+): { kind: 'read' | 'action'; thread_id: string; stream_ordering: number; highlight: number }[] {
+  return db.all<{ kind: 'read' | 'action'; thread_id: string; stream_ordering: number; highlight: number }>(
+    `SELECT 'read' AS kind, thread_id, stream_ordering, 0 AS highlight FROM read_positions WHERE user_id = ? AND room_id = ?
+     UNION ALL
+     SELECT 'action' AS kind, thread_id, stream_ordering, highlight FROM push_actions WHERE user_id = ? AND room_id = ? AND stream_ordering > ?`,
+    [userId, roomId, userId, roomId, after],
+  );
+}
+
 export interface NotificationRow extends PushActionRow {
   read: number;
 }
