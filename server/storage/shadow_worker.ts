@@ -38,6 +38,7 @@ try {
   const replayedMs = performance.now() - started;
   const exportStarted = performance.now();
   let image = recovered.image && liveImage(recovered.image);
+  recovered.image = null; // if it is not the file any more, the stale storage can go before export() copies
   const copied = !image;
   if (!image) image = recovered.db.export();
   const exportMs = performance.now() - exportStarted;
