@@ -3,7 +3,7 @@
 // (storage.tableVersion changes as soon as a write changes the table and again when its batch
 // ends, so a value read mid-write is dropped then); a woken long-poll then reads neither again.
 import type { SqlReader, Storage } from '../storage/types.ts';
-import { allMembershipsOfUser, type MembershipRow } from '../storage/repos/rooms.ts';
+import { allMembershipsOfUser, usersSharingRooms, type MembershipRow } from '../storage/repos/rooms.ts';
 import { ignoredUsers } from '../userdata/ignored_users.ts';
 
 const MAX_USERS = 5_000;
@@ -49,5 +49,12 @@ export class UserMembershipsCache extends PerUserCache<ReadonlyMap<string, Reado
 export class IgnoredUsersCache extends PerUserCache<ReadonlySet<string>> {
   constructor(storage: Storage) {
     super(storage, 'account_data', ignoredUsers);
+  }
+}
+
+/** The users sharing a joined room with a user, the user included (whose presence they see). */
+export class PresenceAudienceCache extends PerUserCache<ReadonlySet<string>> {
+  constructor(storage: Storage) {
+    super(storage, 'memberships', (db, userId) => new Set([userId, ...usersSharingRooms(db, userId)]));
   }
 }

@@ -4,13 +4,17 @@ import { compileFilter } from '../filter.ts';
 import type { UserData } from '../../userdata/index.ts';
 import { presenceChanges } from '../../storage/repos/presence.ts';
 import type { JsonObject } from '../../http/body.ts';
+import { PresenceAudienceCache } from '../user_caches.ts';
 
 export class PresenceStream implements StreamProvider {
   readonly stream = 'presence' as const;
   private readonly userData: UserData;
+  /** Every presence change wakes everyone who shares a room with that user; each asks this again. */
+  private readonly audience: PresenceAudienceCache;
 
   constructor(userData: UserData) {
     this.userData = userData;
+    this.audience = new PresenceAudienceCache(userData.storage);
   }
 
   latest(): number {
@@ -18,7 +22,7 @@ export class PresenceStream implements StreamProvider {
   }
 
   completeSync(req: SyncRequest, res: SyncResponse): void {
-    this.emit(req, res, this.visibleUsers(req.userId));
+    this.emit(req, res, [...this.visibleUsers(req.userId)]);
   }
 
   incrementalSync(req: SyncRequest, res: SyncResponse, from: number, to: number): void {
@@ -26,12 +30,12 @@ export class PresenceStream implements StreamProvider {
     // Members of rooms joined since the token are new to this client: send their presence too.
     for (const roomId of req.newlyJoinedRoomIds) for (const u of this.userData.rooms.joinedMembers(roomId)) changed.add(u);
     if (!changed.size) return;
-    const visible = new Set(this.visibleUsers(req.userId));
+    const visible = this.visibleUsers(req.userId);
     this.emit(req, res, [...changed].filter((u) => visible.has(u)));
   }
 
-  private visibleUsers(userId: string): string[] {
-    return [...new Set([userId, ...this.userData.rooms.usersSharingRooms(userId)])];
+  private visibleUsers(userId: string): ReadonlySet<string> {
+    return this.userData.storage.read((db) => this.audience.of(db, userId));
   }
 
   private emit(req: SyncRequest, res: SyncResponse, userIds: string[]): void {
