@@ -19,6 +19,7 @@ import { LazyMemberCache } from './lazy_members.ts';
 import { hiddenByIgnore } from '../../userdata/ignored_users.ts';
 import { LatestPosition } from '../latest_position.ts';
 import { IgnoredUsersCache, UserMembershipsCache } from '../user_caches.ts';
+import { TimelineCache } from '../timeline_cache.ts';
 
 /** Where a room's newest event is (the room service keeps it without a query). */
 export interface RoomHeads {
@@ -41,6 +42,7 @@ interface RoomContext {
   ignored: ReadonlySet<string>;
   /** The user's membership row per room (as read in this sync). */
   memberships: ReadonlyMap<string, Readonly<roomsRepo.MembershipRow>>;
+  timelines: TimelineCache;
 }
 
 export class EventsStream implements StreamProvider {
@@ -52,6 +54,7 @@ export class EventsStream implements StreamProvider {
   private readonly heads: RoomHeads;
   private readonly memberships: UserMembershipsCache;
   private readonly ignoring: IgnoredUsersCache;
+  private readonly timelines: TimelineCache;
 
   constructor(storage: Storage, clock: Clock, heads: RoomHeads) {
     this.storage = storage;
@@ -59,6 +62,7 @@ export class EventsStream implements StreamProvider {
     this.heads = heads;
     this.memberships = new UserMembershipsCache(storage);
     this.ignoring = new IgnoredUsersCache(storage);
+    this.timelines = new TimelineCache(storage);
     this.latestPos = new LatestPosition(storage, 'events', () => storage.read((db) => eventsRepo.latestStreamPos(db)));
   }
 
@@ -140,7 +144,7 @@ export class EventsStream implements StreamProvider {
   }
 
   private roomContext(db: SqlReader, req: SyncRequest): RoomContext {
-    return { db, req, filter: compileFilter(req.filter), now: this.clock.now(), lazy: this.lazy, ignored: this.ignoring.of(db, req.userId), memberships: this.memberships.of(db, req.userId) };
+    return { db, req, filter: compileFilter(req.filter), now: this.clock.now(), lazy: this.lazy, ignored: this.ignoring.of(db, req.userId), memberships: this.memberships.of(db, req.userId), timelines: this.timelines };
   }
 }
 
@@ -180,7 +184,7 @@ function leaveSection(rc: RoomContext, roomId: string, since: number | null, lea
 /** The newest `limit` visible events in (after, upTo], oldest first. */
 function readTimeline(rc: RoomContext, roomId: string, after: number, upTo: number): { timeline: EventRow[]; limited: boolean; startPos: number } {
   const limit = Math.min(rc.filter.timeline.limit ?? DEFAULT_TIMELINE_LIMIT, MAX_TIMELINE_LIMIT);
-  const rows = eventsRepo.roomEvents(rc.db, roomId, after, upTo, 'b', limit + 1);
+  const rows = rc.timelines.newest(rc.db, roomId, after, upTo, limit + 1);
   const limited = rows.length > limit;
   const page = rows.slice(0, limit).reverse();
   const startPos = page[0]?.stream_pos ?? upTo + 1;
