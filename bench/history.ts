@@ -13,8 +13,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { CLI } from '../tests/helpers/server.ts';
-import { RUNS, quick, option, report, progress, median, enc, rssMiB, cpuSeconds, sleep, sizeLabel, call, loginAs, loadNote, SERVER_ARGS, type Client } from './lib.ts';
+import { SERVER_MALLOC_ENV, SERVER_NODE_OPTIONS } from '../main/hosting/supervisor.ts';
+import { RUNS, quick, option, report, progress, median, enc, rssMiB, cpuSeconds, sleep, sizeLabel, call, loginAs, loadNote, SERVER_ARGS, serverCli, type Client } from './lib.ts';
 import { ensureDataset, copyDataset, databaseBytes, READER, type DatasetInfo } from './dataset.ts';
 
 const SIZES = (option('--sizes') ?? (quick ? '10000,100000' : '10000,100000,1000000')).split(',').map(Number);
@@ -51,8 +51,9 @@ interface Started {
 /** Spawns the CLI on a free port and times it until /health answers 200. */
 async function coldStart(dataDir: string): Promise<Started> {
   const t0 = performance.now();
-  const proc = spawn(process.execPath, [CLI, 'serve', '--data', dataDir, '--port', '0', '--bind', '127.0.0.1', ...SERVER_ARGS],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MEOWTRIX_SNAPSHOT_AFTER_RECORDS: String(SNAPSHOT_AFTER_RECORDS) } });
+  // Started as the desktop app, systemd unit and container start it (V8 options, malloc setting).
+  const proc = spawn(process.execPath, [...SERVER_NODE_OPTIONS, serverCli(), 'serve', '--data', dataDir, '--port', '0', '--bind', '127.0.0.1', ...SERVER_ARGS],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...SERVER_MALLOC_ENV, MEOWTRIX_SNAPSHOT_AFTER_RECORDS: String(SNAPSHOT_AFTER_RECORDS) } });
   let out = '';
   proc.stdout.on('data', (d) => (out += d));
   proc.stderr.on('data', (d) => (out += d));

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { ROOT, startServer, type ServerProcess } from '../tests/helpers/server.ts';
+import { CLI, ROOT, startServer, type ServerProcess } from '../tests/helpers/server.ts';
 import { createUser } from '../tests/helpers/accounts.ts';
 
 const argv = process.argv.slice(2);
@@ -69,8 +69,13 @@ function builtServerCli(): string {
   return (builtCli = path.join(out, 'server', 'cli.js'));
 }
 
+/** The server entry a benchmark runs: compiled (--built) or the .ts sources. */
+export function serverCli(): string {
+  return built ? builtServerCli() : CLI;
+}
+
 export function startBenchServer(options: { dataDir?: string; args?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<ServerProcess> {
-  return startServer({ dataDir: options.dataDir, args: [...SERVER_ARGS, ...(options.args ?? [])], env: options.env, cli: built ? builtServerCli() : undefined });
+  return startServer({ dataDir: options.dataDir, args: [...SERVER_ARGS, ...(options.args ?? [])], env: options.env, cli: serverCli() });
 }
 
 /** Resident set size of a process (the server's, not ours), in MiB. */
