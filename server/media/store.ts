@@ -127,16 +127,16 @@ function fanOut(mediaId: string): string {
  * Copies `source` into `out` until the source ends, calling `inspect` on each chunk first (it may
  * throw to stop). 'data' events with pause/resume rather than an async iterator: a 200 MB body is
  * 3,200 socket reads, and a promise per read cost ≈ 12 % more CPU. Rejects when `out` fails or the
- * source errors or closes before its end; the source is left paused, never destroyed.
+ * source errors or closes before its end; then the source is left paused, never destroyed.
  */
 function pump(source: Readable, out: fs.WriteStream, inspect: (chunk: Buffer) => void): Promise<void> {
   return new Promise((resolve, reject) => {
     const stop = (err?: unknown) => {
       source.off('data', onData).off('end', onEnd).off('error', stop).off('close', onClose);
       out.off('error', stop).off('drain', onDrain);
+      if (err === undefined) return resolve();
       source.pause();
-      if (err === undefined) resolve();
-      else reject(err);
+      reject(err);
     };
     const onData = (chunk: Buffer) => {
       try {
