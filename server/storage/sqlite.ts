@@ -26,11 +26,15 @@ export class SqliteRunner implements SqlWriter {
 
   /**
    * Durability comes from our journal, not SQLite's: keep its rollback journal in memory and skip
-   * its syncs (both per connection, so again after export() reopens the database).
+   * its syncs (both per connection, so again after export() reopens the database). This connection
+   * is the file's only user, so it holds the lock for good: otherwise every statement outside a
+   * transaction takes and drops the file lock and re-checks the file through sql.js's JavaScript
+   * file layer (a primary-key lookup ≈ 60 µs instead of ≈ 7 µs).
    */
   private tune(): void {
     this.db.run('PRAGMA journal_mode = MEMORY');
     this.db.run('PRAGMA synchronous = OFF');
+    this.db.run('PRAGMA locking_mode = EXCLUSIVE');
   }
 
   /** sql.js frees every statement on export() and reopens the database; forget them so they are prepared again. */
