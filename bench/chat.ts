@@ -168,7 +168,7 @@ async function oneRun(run: number): Promise<RunFigures> {
 progress(loadNote());
 progress(`the standard run: a fresh server, 64 accounts, then workloads 1 (${LATENCY_ROUNDS} messages), 2 (2 × ${10 * PER_SENDER} messages), ` +
   `3 (${BIG.rooms}×${BIG.messages} and ${WIDE.rooms}×${WIDE.messages}) and 5 (${FANOUT_ROUNDS} rounds × 50 clients) on it; its RSS 2 s and 20 s after is "RSS after the standard run"`);
-progress(built ? 'the server runs compiled to JavaScript, as deployed (--built)' : 'the server runs from its .ts sources (--built: compiled, as deployed)');
+progress(built ? 'the server runs compiled to JavaScript, as deployed' : 'the server runs from its .ts sources (--source)');
 const runs: RunFigures[] = [];
 for (let r = 1; r <= RUNS; r++) runs.push(await oneRun(r));
 const col = <K extends keyof RunFigures>(k: K) => runs.map((x) => x[k]);
@@ -185,8 +185,8 @@ report(`initial sync, ${BIG.rooms} rooms × ${BIG.messages}`, 'ms', col('initial
 report(`initial sync, ${WIDE.rooms} rooms × ${WIDE.messages}`, 'ms', col('initialWide'), { about: 'GET /sync without since, default filter', size: `${WIDE.rooms * WIDE.messages} messages` });
 report('fan-out to 50 long-polls, median', 'ms', col('fanout').map((f) => median(f)), { about: 'one message until all 50 waiting clients have it', size: `${FANOUT_ROUNDS} messages`, target: { max: 20 } });
 report('fan-out to 50 long-polls, max', 'ms', col('fanout').map((f) => Math.max(...f)), { about: 'same, slowest round', size: `${FANOUT_ROUNDS} messages` });
-// RSS depends on how the server runs: compiled (--built, as deployed) or from its .ts sources.
-const runsAs = built ? 'compiled server (--built)' : 'server from .ts sources';
+// RSS depends on how the server runs: compiled (as deployed; the default) or from its .ts sources.
+const runsAs = built ? 'compiled server' : 'server from .ts sources (--source)';
 report('server RSS idle', 'MiB', col('rssIdle'), { about: `fresh server, empty data dir, 1 s after start; ${runsAs}`, size: 'empty' });
 const standardRunSize = `≈${(LATENCY_ROUNDS + 20 * PER_SENDER + BIG.rooms * BIG.messages + WIDE.rooms * WIDE.messages) / 1000}k messages`;
 report('server RSS 2 s after the standard run', 'MiB', col('rssAfter'), {

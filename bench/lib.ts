@@ -50,11 +50,11 @@ export const SERVER_ARGS = ['--server-name', SERVER_NAME, '--log-level', 'error'
   '--rate-limit', 'send.user=1000000:1000000', '--rate-limit', 'invite.user=1000000:1000000', '--rate-limit', 'send.ip=1000000:1000000'];
 
 /**
- * --built: run the server compiled to JavaScript, as every deployment does (npm package, desktop app,
- * container), rather than its .ts sources under Node's type stripping, which costs the server process
- * ≈ 11–16 MiB of RSS (the stripper's WebAssembly, the sources kept as strings) and some start-up time.
+ * The server runs compiled to JavaScript, as every deployment runs it (npm package, desktop app,
+ * container). --source runs its .ts sources under Node's type stripping instead, which costs the server
+ * process ≈ 11–16 MiB of RSS (the stripper's WebAssembly, the sources kept as strings) and some start-up time.
  */
-export const built = argv.includes('--built');
+export const built = !argv.includes('--source');
 let builtCli: string | undefined;
 
 /** Compiles server/ once per benchmark process into its own directory (benchmarks may run side by side). */

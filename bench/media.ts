@@ -9,7 +9,7 @@ import { startServer, type ServerProcess } from '../tests/helpers/server.ts';
 import { registerAndLogin } from '../tests/helpers/accounts.ts';
 import { patternBytes, rssBytes } from '../tests/helpers/media.ts';
 
-import { quick, option, report, progress } from './lib.ts';
+import { quick, option, report, progress, serverCli } from './lib.ts';
 
 // Issue 7's targets, on loopback.
 const MB_PER_S = { min: 300 };
@@ -67,7 +67,7 @@ async function thumbnailMs(server: ServerProcess, token: string, mediaId: string
   return performance.now() - t0;
 }
 
-const server = await startServer({ args: ['--server-name', 'bench.local', '--max-upload-mb', '300', '--log-level', 'error'] });
+const server = await startServer({ cli: serverCli(), args: ['--server-name', 'bench.local', '--max-upload-mb', '300', '--log-level', 'error'] });
 try {
   const { accessToken } = await registerAndLogin(server, 'bench');
   const pid = server.proc.pid!;
