@@ -11,7 +11,7 @@ type GcFunction = (options: { type: 'major'; execution: 'sync'; flavor: 'last-re
 
 const CHECK_EVERY_MS = 2_000;
 /** Quiet = the process (all its threads) used less than this share of one core over a whole check interval. */
-const QUIET_CPU_SHARE = 0.03;
+const QUIET_CPU_SHARE = 0.05;
 /** Consecutive quiet intervals before collecting: a pause between two requests of a burst is not the end of it. */
 const QUIET_CHECKS = 2;
 /** Only worth a full collection when the heap has grown at least this much since the last one (or since start). */

@@ -51,8 +51,10 @@ describe('memory after a burst', () => {
     }
     expect(releases(server).length).toBe(before);
 
-    // Quiet: one collection within a few seconds, and the process is smaller for it.
-    await expect.poll(() => releases(server).length, { timeout: 15_000, interval: 250 }).toBe(before + 1);
+    // Quiet: one collection soon after, and the process is smaller for it. V8's own reducer keeps
+    // collecting for a while after a burst (≈ 7 s here when the machine is idle, longer under a
+    // loaded CI), and those collections' CPU does not count as quiet: allow for that.
+    await expect.poll(() => releases(server).length, { timeout: 45_000, interval: 250 }).toBe(before + 1);
     const [, grewTo, rssBefore, rssAfter] = releases(server).at(-1)!.map(Number);
     expect(grewTo).toBeGreaterThan(0);
     expect(rssAfter).toBeLessThan(rssBefore!);
@@ -61,5 +63,5 @@ describe('memory after a burst', () => {
     // Once only: a quiet server is not collected again and again.
     await sleep(6_000);
     expect(releases(server).length).toBe(before + 1);
-  }, 90_000);
+  }, 120_000);
 });
