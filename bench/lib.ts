@@ -69,7 +69,7 @@ function builtServerCli(): string {
   return (builtCli = path.join(out, 'server', 'cli.js'));
 }
 
-/** The server entry a benchmark runs: compiled (--built) or the .ts sources. */
+/** The server entry a benchmark runs: compiled (the default) or its .ts sources (--source). */
 export function serverCli(): string {
   return built ? builtServerCli() : CLI;
 }
