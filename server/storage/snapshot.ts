@@ -94,10 +94,29 @@ function checkSeq(seq: unknown, file: string): number {
   return seq as number;
 }
 
+function readAt(files: FileLayer, fd: number, position: number, length: number): Buffer {
+  const bytes = Buffer.alloc(length);
+  files.readAtSync(fd, bytes, position);
+  return bytes;
+}
+
 function storedSum(files: FileLayer, fd: number, size: number): number {
-  const sum = Buffer.alloc(4);
-  files.readAtSync(fd, sum, size - 4);
-  return sum.readUInt32LE(0);
+  return readAt(files, fd, size - 4, 4).readUInt32LE(0);
+}
+
+/**
+ * crc32 of the header and the `imageBytes` after it, read piece by piece into `piece(at, n)`
+ * (the view of the image's bytes at..at+n to fill); throws when the file ends early.
+ */
+function checksumImage(files: FileLayer, fd: number, file: string, head: Buffer, imageBytes: number, piece: (at: number, n: number) => Uint8Array): number {
+  let sum = crc32(head);
+  for (let at = 0; at < imageBytes; ) {
+    const view = piece(at, Math.min(READ_PIECE, imageBytes - at));
+    if (files.readAtSync(fd, view, head.length + at) < view.length) throw new SnapshotCorrupt(`${file} is truncated`);
+    sum = crc32(view, sum);
+    at += view.length;
+  }
+  return sum;
 }
 
 /**
@@ -114,13 +133,8 @@ export function loadSnapshot(SQL: SqlJsStatic, files: FileLayer, file: string, h
     const size = files.size(file);
     const head = readHead(files, fd, size, file);
     imageBytes = size - head.head.length - 4;
-    store = allocateImage(imageBytes, headroom(imageBytes));
-    let sum = crc32(head.head);
-    for (let at = 0; at < imageBytes; at += READ_PIECE) {
-      const piece = store.subarray(at, Math.min(imageBytes, at + READ_PIECE));
-      if (files.readAtSync(fd, piece, head.head.length + at) < piece.length) throw new SnapshotCorrupt(`${file} is truncated`);
-      sum = crc32(piece, sum);
-    }
+    const target = (store = allocateImage(imageBytes, headroom(imageBytes)));
+    const sum = checksumImage(files, fd, file, head.head, imageBytes, (at, n) => target.subarray(at, at + n));
     if (sum !== storedSum(files, fd, size)) throw new SnapshotCorrupt(`${file} fails its checksum`);
     seq = checkSeq(head.seq, file);
   } finally {
@@ -163,17 +177,11 @@ function verifySnapshotFile(files: FileLayer, file: string, seq: number): void {
   try {
     const size = files.size(file);
     const head = readHead(files, fd, size, file);
-    const end = size - 4;
-    if (end - head.head.length < SQLITE_MAGIC.length) throw new SnapshotCorrupt(`${file} does not hold an SQLite database`);
-    const buffer = Buffer.allocUnsafe(Math.min(READ_PIECE, Math.max(end - head.head.length, 1)));
-    let sum = crc32(head.head);
-    for (let at = head.head.length; at < end; ) {
-      const piece = buffer.subarray(0, Math.min(buffer.length, end - at));
-      if (files.readAtSync(fd, piece, at) < piece.length) throw new SnapshotCorrupt(`${file} is truncated`);
-      if (at === head.head.length && !SQLITE_MAGIC.equals(piece.subarray(0, SQLITE_MAGIC.length))) throw new SnapshotCorrupt(`${file} does not hold an SQLite database`);
-      sum = crc32(piece, sum);
-      at += piece.length;
-    }
+    const imageBytes = size - head.head.length - 4;
+    if (imageBytes < SQLITE_MAGIC.length) throw new SnapshotCorrupt(`${file} does not hold an SQLite database`);
+    const buffer = Buffer.allocUnsafe(Math.min(READ_PIECE, imageBytes));
+    const sum = checksumImage(files, fd, file, head.head, imageBytes, (_at, n) => buffer.subarray(0, n));
+    if (!SQLITE_MAGIC.equals(readAt(files, fd, head.head.length, SQLITE_MAGIC.length))) throw new SnapshotCorrupt(`${file} does not hold an SQLite database`);
     if (sum !== storedSum(files, fd, size)) throw new SnapshotCorrupt(`${file} fails its checksum`);
     if (checkSeq(head.seq, file) !== seq) throw new SnapshotCorrupt(`${file} read back with seq ${head.seq}, expected ${seq}`);
   } finally {
