@@ -37,22 +37,29 @@ export interface DecodedSnapshot {
 
 export function decodeSnapshot(bytes: Uint8Array, file: string): DecodedSnapshot {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (buf.length < 20 || !buf.subarray(0, 8).equals(MAGIC)) throw new SnapshotCorrupt(`${file} is not a Meowtrix snapshot`);
-  const format = buf.readUInt32LE(8);
-  if (format !== FORMAT) throw new SnapshotCorrupt(`${file} has snapshot format ${format}, which this Meowtrix cannot read`);
-  const headerLength = buf.readUInt32LE(12);
-  const imageStart = 16 + headerLength;
-  if (imageStart + 4 > buf.length) throw new SnapshotCorrupt(`${file} is truncated`);
+  const imageStart = 16 + headerLength(buf, buf.length, file);
   const stored = buf.readUInt32LE(buf.length - 4);
   if (crc32(buf.subarray(0, buf.length - 4)) !== stored) throw new SnapshotCorrupt(`${file} fails its checksum`);
-  let seq: unknown;
+  return { seq: checkSeq(headerSeq(buf.subarray(16, imageStart)), file), image: buf.subarray(imageStart, buf.length - 4) };
+}
+
+/** Checks the 16 fixed bytes (magic, format) against a file of `size` bytes; the JSON header's length. */
+function headerLength(fixed: Buffer, size: number, file: string): number {
+  if (size < 20 || fixed.length < 16 || !fixed.subarray(0, 8).equals(MAGIC)) throw new SnapshotCorrupt(`${file} is not a Meowtrix snapshot`);
+  const format = fixed.readUInt32LE(8);
+  if (format !== FORMAT) throw new SnapshotCorrupt(`${file} has snapshot format ${format}, which this Meowtrix cannot read`);
+  const length = fixed.readUInt32LE(12);
+  if (16 + length + 4 > size) throw new SnapshotCorrupt(`${file} is truncated`);
+  return length;
+}
+
+/** The header's seq, or undefined when it is not JSON (reported by checkSeq, unless the checksum fails first). */
+function headerSeq(header: Buffer): unknown {
   try {
-    seq = (JSON.parse(buf.subarray(16, imageStart).toString('utf8')) as { seq?: unknown }).seq;
+    return (JSON.parse(header.toString('utf8')) as { seq?: unknown }).seq;
   } catch {
-    throw new SnapshotCorrupt(`${file} has an unreadable header`);
+    return undefined;
   }
-  if (!Number.isSafeInteger(seq) || (seq as number) < 0) throw new SnapshotCorrupt(`${file} has no valid sequence number`);
-  return { seq: seq as number, image: buf.subarray(imageStart, buf.length - 4) };
 }
 
 /** Opens a snapshot image with sql.js and touches the schema, so an unreadable one throws. */
@@ -73,20 +80,9 @@ const READ_PIECE = 16 * 1024 * 1024;
 /** The fixed part and header of a snapshot file: its seq and where the image starts. */
 function readHead(files: FileLayer, fd: number, size: number, file: string): { seq: unknown; head: Buffer } {
   const fixed = Buffer.alloc(16);
-  if (size < 20 || files.readAtSync(fd, fixed, 0) < 16 || !fixed.subarray(0, 8).equals(MAGIC)) throw new SnapshotCorrupt(`${file} is not a Meowtrix snapshot`);
-  const format = fixed.readUInt32LE(8);
-  if (format !== FORMAT) throw new SnapshotCorrupt(`${file} has snapshot format ${format}, which this Meowtrix cannot read`);
-  const headerLength = fixed.readUInt32LE(12);
-  if (16 + headerLength + 4 > size) throw new SnapshotCorrupt(`${file} is truncated`);
-  const header = Buffer.alloc(headerLength);
+  const header = Buffer.alloc(headerLength(fixed.subarray(0, files.readAtSync(fd, fixed, 0)), size, file));
   files.readAtSync(fd, header, 16);
-  let seq: unknown;
-  try {
-    seq = (JSON.parse(header.toString('utf8')) as { seq?: unknown }).seq;
-  } catch {
-    seq = undefined; // reported below, unless the checksum fails first
-  }
-  return { seq, head: Buffer.concat([fixed, header]) };
+  return { seq: headerSeq(header), head: Buffer.concat([fixed, header]) };
 }
 
 function checkSeq(seq: unknown, file: string): number {
