@@ -32,7 +32,7 @@ export function globRegex(pattern: string, wordBoundary: boolean): RegExp {
   return re;
 }
 
-function valueAt(event: JsonObject, path: readonly string[]): JsonValue | undefined {
+export function valueAt(event: JsonObject, path: readonly string[]): JsonValue | undefined {
   let node: JsonValue | undefined = event;
   for (const part of path) {
     if (typeof node !== 'object' || node === null || Array.isArray(node)) return undefined;
@@ -58,12 +58,12 @@ function memberCountTest(is: string): ((count: number) => boolean) | null {
   }
 }
 
-type Matcher = (event: JsonObject, ctx: EvaluationContext) => boolean;
-const NEVER: Matcher = () => false;
+export type Matcher = (event: JsonObject, ctx: EvaluationContext) => boolean;
+export const NEVER: Matcher = () => false;
 const BODY = ['content', 'body'];
 
 /** One condition, compiled once per ruleset (paths split, globs turned into regexes). */
-function compileCondition(c: PushCondition): Matcher {
+export function compileCondition(c: PushCondition): Matcher {
   switch (c.kind) {
     case 'event_match': {
       if (typeof c.key !== 'string' || typeof c.pattern !== 'string') return NEVER;
@@ -114,7 +114,7 @@ function compileCondition(c: PushCondition): Matcher {
   }
 }
 
-function compileRule(kind: RuleKind, rule: PushRule): Matcher {
+export function compileRule(kind: RuleKind, rule: PushRule): Matcher {
   switch (kind) {
     case 'content': {
       if (typeof rule.pattern !== 'string') return NEVER;

@@ -1,13 +1,16 @@
 // Runs push rules for every persisted event and every joined member (inside the event's own
-// transaction, so the count is durable with the event), and reads unread counts back for /sync.
+// transaction, so the count is durable with the event; one row per event, however many members
+// it notifies), and reads unread counts back for /sync.
 import type { JsonObject } from '../http/body.ts';
 import type { SqlReader, SqlWriter, Storage } from '../storage/types.ts';
-import { getEventThread, insertPushActions, putEventThread, type PushActionRow } from '../storage/repos/push_rules.ts';
+import { getEventThread, insertPushEvent, putEventThread, type NotifiedMember } from '../storage/repos/push_rules.ts';
 import { UnreadCountCache } from './unread_cache.ts';
 import { advanceReadPosition } from '../storage/repos/receipts.ts';
 import type { SyncRequest, SyncResponse } from '../sync/types.ts';
 import { compileFilter } from '../sync/filter.ts';
-import { evaluate, outcomeOf } from './evaluator.ts';
+import { outcomeOf, type EvaluationContext } from './evaluator.ts';
+import { classOf, memberActions, planFor, type EventPlan, type RulesetClass } from './ruleset_classes.ts';
+import type { PushAction } from './types.ts';
 import type { PushRuleService } from './service.ts';
 import type { PersistedEvent, RoomStateView } from '../rooms/types.ts';
 import { userLevel } from '../rooms/power_levels.ts';
@@ -47,8 +50,8 @@ export class NotificationService {
 
   /**
    * The rooms module's persist hook: runs inside the transaction that stores the event, so the
-   * counts are durable with it. Stores a push action for each joined member (not the sender)
-   * whose rules say notify; sending an event counts as reading up to it.
+   * counts are durable with it. Stores which joined members (not the sender) the rules say to
+   * notify, with their actions; sending an event counts as reading up to it.
    */
   onEventPersisted(db: SqlWriter, persisted: PersistedEvent, state: RoomStateView): void {
     const event: JsonObject = {
@@ -65,43 +68,46 @@ export class NotificationService {
     advanceReadPosition(db, persisted.sender, persisted.roomId, threadId, persisted.streamPos);
     const members = state.joinedMembers();
     const powerLevels = state.powerLevels();
-    const senderPowerLevel = userLevel(powerLevels, persisted.sender);
-    const rows: (PushActionRow & { userId: string })[] = [];
-    let lastActions: unknown = null;
-    let lastActionsJson = '';
+    // What every member's evaluation shares (memberCount, the sender's power level); userId and
+    // displayName are the member's own and only reach personal conditions.
+    const shared: EvaluationContext = {
+      userId: '',
+      displayName: () => null,
+      memberCount: members.length,
+      senderPowerLevel: userLevel(powerLevels, persisted.sender),
+      notificationLevels: powerLevels.notifications,
+    };
+    const plans = new Map<RulesetClass, EventPlan>();
+    // Members of one class get the same (shared) actions array: serialise it once.
+    const results = new Map<PushAction[], { json: string; notify: boolean; highlight: boolean }>();
+    const notified: NotifiedMember[] = [];
     for (const userId of members) {
       if (userId === persisted.sender) continue;
       // An ignored sender's events neither count as unread nor notify (spec "Ignoring Users").
       if (persisted.stateKey === undefined && (this.ignoring?.of(db, userId) ?? ignoredUsers(db, userId)).has(persisted.sender)) continue;
-      const actions = evaluate(this.pushRules.ruleset(userId), event, {
-        userId,
-        displayName: () => {
-          const member = state.content('m.room.member', userId);
-          return typeof member?.displayname === 'string' ? member.displayname : null;
-        },
-        memberCount: members.length,
-        senderPowerLevel,
-        notificationLevels: powerLevels.notifications,
-      });
-      const outcome = outcomeOf(actions);
-      if (!outcome.notify) continue;
-      // Members with the same rules get the same (shared) actions array: serialise it once.
-      if (actions !== lastActions) {
-        lastActions = actions;
-        lastActionsJson = JSON.stringify(actions);
-      }
-      rows.push({
-        userId,
-        room_id: persisted.roomId,
-        stream_ordering: persisted.streamPos,
-        event_id: persisted.eventId,
-        thread_id: threadId,
-        highlight: outcome.highlight ? 1 : 0,
-        actions: lastActionsJson,
-        ts: persisted.originServerTs,
-      });
+      const cls = classOf(this.pushRules.ruleset(userId), userId);
+      let plan = plans.get(cls);
+      if (!plan) plans.set(cls, (plan = planFor(cls, event, shared)));
+      const actions = plan.steps.length
+        ? memberActions(plan, event, {
+            ...shared,
+            userId,
+            displayName: () => {
+              const member = state.content('m.room.member', userId);
+              return typeof member?.displayname === 'string' ? member.displayname : null;
+            },
+          })
+        : plan.fallback;
+      if (!actions) continue;
+      let result = results.get(actions);
+      if (!result) results.set(actions, (result = { json: JSON.stringify(actions), ...outcomeOf(actions) }));
+      if (result.notify) notified.push({ userId, actions: result.json, highlight: result.highlight });
     }
-    insertPushActions(db, rows);
+    insertPushEvent(
+      db,
+      { room_id: persisted.roomId, stream_ordering: persisted.streamPos, event_id: persisted.eventId, thread_id: threadId, ts: persisted.originServerTs },
+      notified,
+    );
   }
 
   /**

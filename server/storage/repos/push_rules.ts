@@ -1,31 +1,74 @@
-// What push rule evaluation stores: a push action per (member, notifying event), and which
-// thread an event belongs to. (The rules themselves are the user's m.push_rules account data.)
+// What push rule evaluation stores: one push_events row per notifying event, listing the members
+// it notified (migration 008), and which thread an event belongs to. (The rules themselves are
+// the user's m.push_rules account data.) A member is found in a row's lists as ' userId '.
 import type { SqlReader, SqlWriter } from '../types.ts';
 
-export interface PushActionRow {
+export interface PushEventRow {
   room_id: string;
   stream_ordering: number;
   event_id: string;
   thread_id: string;
-  highlight: number;
-  actions: string;
   ts: number;
 }
 
-export function insertPushAction(db: SqlWriter, userId: string, a: PushActionRow): void {
-  insertPushActions(db, [{ userId, ...a }]);
+/** One member an event notifies: the JSON of its actions, and whether they highlight. */
+export interface NotifiedMember {
+  userId: string;
+  actions: string;
+  highlight: boolean;
 }
 
-/** One statement for all the members an event notifies (one bind, one journal entry, instead of one each). */
-export function insertPushActions(db: SqlWriter, rows: readonly (PushActionRow & { userId: string })[]): void {
-  if (!rows.length) return;
-  const params: (string | number)[] = [];
-  for (const a of rows) params.push(a.userId, a.room_id, a.stream_ordering, a.event_id, a.thread_id, a.highlight, a.actions, a.ts);
+const needle = (userId: string): string => ` ${userId} `;
+
+/**
+ * Stores who an event notified: one row whatever the room size. The actions most members share
+ * are stored once; members with others (a mention's highlight, custom rules) are listed apart.
+ */
+export function insertPushEvent(db: SqlWriter, row: PushEventRow, members: readonly NotifiedMember[]): void {
+  if (!members.length) return;
+  const uses = new Map<string, number>();
+  let shared = members[0]!.actions;
+  let best = 0;
+  for (const m of members) {
+    const n = (uses.get(m.actions) ?? 0) + 1;
+    uses.set(m.actions, n);
+    if (n > best) [best, shared] = [n, m.actions];
+  }
+  let notified = ' ';
+  let highlighted = '';
+  let others = '';
+  const highlights: string[] = [];
+  for (const m of members) {
+    notified += `${m.userId} `;
+    if (m.highlight) {
+      highlighted += highlighted ? `${m.userId} ` : ` ${m.userId} `;
+      highlights.push(m.userId);
+    }
+    if (m.actions !== shared) others += `${others ? ',' : '{'}${JSON.stringify(m.userId)}:${m.actions}`;
+  }
   db.run(
-    `INSERT INTO push_actions (user_id, room_id, stream_ordering, event_id, thread_id, highlight, actions, ts) VALUES ${rows.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}
-     ON CONFLICT DO NOTHING`,
-    params,
+    `INSERT INTO push_events (stream_ordering, room_id, event_id, thread_id, ts, notified, highlighted, actions, other_actions)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+    [row.stream_ordering, row.room_id, row.event_id, row.thread_id, row.ts, notified, highlighted, shared, others ? `${others}}` : null],
   );
+  if (highlights.length) {
+    db.run(
+      `INSERT INTO push_highlights (user_id, stream_ordering, room_id) VALUES ${highlights.map(() => '(?, ?, ?)').join(', ')} ON CONFLICT DO NOTHING`,
+      highlights.flatMap((u) => [u, row.stream_ordering, row.room_id]),
+    );
+  }
+}
+
+/** One member's push action for an event (tests and benchmarks build rows this way). */
+export function insertPushAction(db: SqlWriter, userId: string, a: PushEventRow & { highlight: number; actions: string }): void {
+  insertPushEvent(db, a, [{ userId, actions: a.actions, highlight: a.highlight === 1 }]);
+}
+
+/** The JSON actions a row holds for one of the members it notified. */
+export function actionsFor(row: { actions: string; other_actions: string | null }, userId: string): string {
+  if (row.other_actions === null || !row.other_actions.includes(JSON.stringify(userId))) return row.actions;
+  const own = (JSON.parse(row.other_actions) as Record<string, unknown>)[userId];
+  return own === undefined ? row.actions : JSON.stringify(own);
 }
 
 export interface UnreadCount {
@@ -36,34 +79,22 @@ export interface UnreadCount {
 
 /**
  * Unread notifications of a user in a room, per thread: those after both the unthreaded read
- * position and the thread's own read position. Range scans on the primary key; rows before the
- * unthreaded position are never visited.
+ * position and the thread's own read position. A range of the room's rows after the unthreaded
+ * position, filtered to the user's.
  */
 export function unreadCounts(db: SqlReader, userId: string, roomId: string): UnreadCount[] {
-  const positions = db.all<{ thread_id: string; stream_ordering: number }>(
-    `SELECT thread_id, stream_ordering FROM read_positions WHERE user_id = ? AND room_id = ?`,
-    [userId, roomId],
-  );
+  const positions = readPositionsIn(db, userId, roomId);
   const unthreaded = positions.find((p) => p.thread_id === '')?.stream_ordering ?? 0;
-  const counts = db.all<UnreadCount>(
-    `SELECT thread_id, count(*) AS notifications, coalesce(sum(highlight), 0) AS highlights
-       FROM push_actions WHERE user_id = ? AND room_id = ? AND stream_ordering > ? GROUP BY thread_id`,
-    [userId, roomId, unthreaded],
-  );
-  for (const p of positions) {
-    if (p.thread_id === '' || p.stream_ordering <= unthreaded) continue;
-    const c = counts.find((x) => x.thread_id === p.thread_id);
-    if (!c) continue;
-    // Read in that thread up to its own position: take those back out.
-    const read = db.get<{ n: number; h: number }>(
-      `SELECT count(*) AS n, coalesce(sum(highlight), 0) AS h FROM push_actions
-        WHERE user_id = ? AND room_id = ? AND stream_ordering > ? AND stream_ordering <= ? AND thread_id = ?`,
-      [userId, roomId, unthreaded, p.stream_ordering, p.thread_id],
-    )!;
-    c.notifications -= read.n;
-    c.highlights -= read.h;
+  const threadRead = new Map(positions.map((p) => [p.thread_id, p.stream_ordering]));
+  const counts = new Map<string, UnreadCount>();
+  for (const a of pushActionsAfter(db, userId, roomId, unthreaded)) {
+    if (a.stream_ordering <= (threadRead.get(a.thread_id) ?? 0)) continue;
+    let c = counts.get(a.thread_id);
+    if (!c) counts.set(a.thread_id, (c = { thread_id: a.thread_id, notifications: 0, highlights: 0 }));
+    c.notifications++;
+    c.highlights += a.highlight;
   }
-  return counts.filter((c) => c.notifications > 0);
+  return [...counts.values()];
 }
 
 /** The user's read positions in a room: '' is the unthreaded one, others are per thread. */
@@ -74,11 +105,13 @@ export function readPositionsIn(db: SqlReader, userId: string, roomId: string): 
   );
 }
 
-/** The user's push actions in a room after a stream ordering (a range scan on the primary key). */
+/** The user's push actions in a room after a stream ordering (the room's range, filtered to the user). */
 export function pushActionsAfter(db: SqlReader, userId: string, roomId: string, after: number): { thread_id: string; stream_ordering: number; highlight: number }[] {
+  const me = needle(userId);
   return db.all<{ thread_id: string; stream_ordering: number; highlight: number }>(
-    `SELECT thread_id, stream_ordering, highlight FROM push_actions WHERE user_id = ? AND room_id = ? AND stream_ordering > ?`,
-    [userId, roomId, after],
+    `SELECT thread_id, stream_ordering, instr(highlighted, ?) > 0 AS highlight FROM push_events
+      WHERE room_id = ? AND stream_ordering > ? AND instr(notified, ?) > 0`,
+    [me, roomId, after, me],
   );
 }
 
@@ -93,29 +126,58 @@ export function readPositionsAndActionsAfter(
   roomId: string,
   after: number,
 ): { kind: 'read' | 'action'; thread_id: string; stream_ordering: number; highlight: number }[] {
+  const me = needle(userId);
   return db.all<{ kind: 'read' | 'action'; thread_id: string; stream_ordering: number; highlight: number }>(
     `SELECT 'read' AS kind, thread_id, stream_ordering, 0 AS highlight FROM read_positions WHERE user_id = ? AND room_id = ?
      UNION ALL
-     SELECT 'action' AS kind, thread_id, stream_ordering, highlight FROM push_actions WHERE user_id = ? AND room_id = ? AND stream_ordering > ?`,
-    [userId, roomId, userId, roomId, after],
+     SELECT 'action' AS kind, thread_id, stream_ordering, instr(highlighted, ?) > 0 AS highlight FROM push_events
+      WHERE room_id = ? AND stream_ordering > ? AND instr(notified, ?) > 0`,
+    [userId, roomId, me, roomId, after, me],
   );
 }
 
-export interface NotificationRow extends PushActionRow {
+export interface NotificationRow extends PushEventRow {
+  /** JSON of the user's actions. */
+  actions: string;
+  highlight: number;
   read: number;
 }
 
-/** The user's notifications, newest first, before `before` (a stream ordering), for GET /notifications. */
+/**
+ * The user's notifications, newest first, before `before` (a stream ordering), for GET
+ * /notifications: all of them walk the rows backwards from `before`; highlights come from their
+ * own per-user rows. Notifications pruned for the user (push_pruned) are left out.
+ */
 export function listNotifications(db: SqlReader, userId: string, before: number, limit: number, highlightOnly: boolean): NotificationRow[] {
-  return db.all<NotificationRow>(
-    `SELECT pa.room_id, pa.stream_ordering, pa.event_id, pa.thread_id, pa.highlight, pa.actions, pa.ts,
-            (pa.stream_ordering <= coalesce((SELECT stream_ordering FROM read_positions WHERE user_id = pa.user_id AND room_id = pa.room_id AND thread_id = ''), 0)
-             OR pa.stream_ordering <= coalesce((SELECT stream_ordering FROM read_positions r WHERE r.user_id = pa.user_id AND r.room_id = pa.room_id AND r.thread_id = pa.thread_id), 0)) AS read
-       FROM push_actions pa
-      WHERE pa.user_id = ? AND pa.stream_ordering < ? ${highlightOnly ? 'AND pa.highlight = 1' : ''}
-      ORDER BY pa.stream_ordering DESC LIMIT ?`,
-    [userId, before, limit],
+  const me = needle(userId);
+  const columns = `pe.room_id, pe.stream_ordering, pe.event_id, pe.thread_id, pe.ts, pe.actions, pe.other_actions,
+      instr(pe.highlighted, ?) > 0 AS highlight,
+      (pe.stream_ordering <= coalesce((SELECT stream_ordering FROM read_positions WHERE user_id = ? AND room_id = pe.room_id AND thread_id = ''), 0)
+       OR pe.stream_ordering <= coalesce((SELECT stream_ordering FROM read_positions r WHERE r.user_id = ? AND r.room_id = pe.room_id AND r.thread_id = pe.thread_id), 0)) AS read`;
+  const notPruned = `pe.stream_ordering > coalesce((SELECT stream_ordering FROM push_pruned p WHERE p.room_id = pe.room_id AND p.user_id = ?), 0)`;
+  const rows = highlightOnly
+    ? db.all<NotificationRow & { other_actions: string | null }>(
+        `SELECT ${columns} FROM push_highlights h JOIN push_events pe ON pe.stream_ordering = h.stream_ordering
+          WHERE h.user_id = ? AND h.stream_ordering < ? AND ${notPruned} ORDER BY h.stream_ordering DESC LIMIT ?`,
+        [me, userId, userId, userId, before, userId, limit],
+      )
+    : db.all<NotificationRow & { other_actions: string | null }>(
+        `SELECT ${columns} FROM push_events pe
+          WHERE pe.stream_ordering < ? AND instr(pe.notified, ?) > 0 AND ${notPruned} ORDER BY pe.stream_ordering DESC LIMIT ?`,
+        [me, userId, userId, before, me, userId, limit],
+      );
+  return rows.map(({ other_actions, ...row }) => ({ ...row, actions: actionsFor({ actions: row.actions, other_actions }, userId) }));
+}
+
+/** The push action stored for one user and one event, if their rules said notify. */
+export function pushActionFor(db: SqlReader, userId: string, roomId: string, streamPos: number): { actions: string; highlight: number } | undefined {
+  const me = needle(userId);
+  const row = db.get<{ actions: string; other_actions: string | null; highlight: number }>(
+    `SELECT actions, other_actions, instr(highlighted, ?) > 0 AS highlight FROM push_events
+      WHERE stream_ordering = ? AND room_id = ? AND instr(notified, ?) > 0`,
+    [me, streamPos, roomId, me],
   );
+  return row && { actions: actionsFor(row, userId), highlight: row.highlight };
 }
 
 export function getEventThread(db: SqlReader, eventId: string): string | undefined {
@@ -126,7 +188,43 @@ export function putEventThread(db: SqlWriter, eventId: string, threadId: string)
   db.run(`INSERT INTO event_threads (event_id, thread_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, [eventId, threadId]);
 }
 
-/** Drops notifications of a room that are read (at or before `readUpTo`) and older than `before` (ms). */
+/** Rows looked at per prune: a receipt's write stays short; the rest is pruned by later receipts. */
+const PRUNE_BATCH = 2_000;
+
+/**
+ * Stops listing a room's notifications of the user that are read (at or before `readUpTo`) and
+ * older than `before` (ms): moves the user's pruned position in the room up to the first row too
+ * new to prune. Events' timestamps rise with their stream order, so that is the rows the old
+ * per-member layout deleted; a timestamp out of order only keeps later rows listed until it is
+ * old enough. A row is deleted once every member it notified has pruned it.
+ */
 export function pruneReadNotifications(db: SqlWriter, userId: string, roomId: string, readUpTo: number, before: number): void {
-  db.run(`DELETE FROM push_actions WHERE user_id = ? AND room_id = ? AND stream_ordering <= ? AND ts < ?`, [userId, roomId, readUpTo, before]);
+  const done = db.get<{ s: number }>(`SELECT stream_ordering AS s FROM push_pruned WHERE room_id = ? AND user_id = ?`, [roomId, userId])?.s ?? 0;
+  if (readUpTo <= done) return;
+  const rows = db.all<{ stream_ordering: number; ts: number; notified: string }>(
+    `SELECT stream_ordering, ts, notified FROM push_events WHERE room_id = ? AND stream_ordering > ? AND stream_ordering <= ? ORDER BY stream_ordering LIMIT ?`,
+    [roomId, done, readUpTo, PRUNE_BATCH],
+  );
+  const tooNew = rows.findIndex((r) => r.ts >= before);
+  const upTo = tooNew >= 0 ? rows[tooNew]!.stream_ordering - 1 : rows.length === PRUNE_BATCH ? rows[rows.length - 1]!.stream_ordering : readUpTo;
+  if (upTo <= done) return;
+  db.run(
+    `INSERT INTO push_pruned (room_id, user_id, stream_ordering) VALUES (?, ?, ?)
+     ON CONFLICT (room_id, user_id) DO UPDATE SET stream_ordering = excluded.stream_ordering`,
+    [roomId, userId, upTo],
+  );
+  db.run(`DELETE FROM push_highlights WHERE user_id = ? AND stream_ordering > ? AND stream_ordering <= ? AND room_id = ?`, [userId, done, upTo, roomId]);
+  const pruned = new Map(
+    db.all<{ user_id: string; s: number }>(`SELECT user_id, stream_ordering AS s FROM push_pruned WHERE room_id = ?`, [roomId]).map((r) => [r.user_id, r.s]),
+  );
+  const gone: number[] = [];
+  for (const r of tooNew >= 0 ? rows.slice(0, tooNew) : rows) {
+    if (r.stream_ordering > upTo) break;
+    const members = r.notified.trim().split(' ');
+    if (members.every((m) => (pruned.get(m) ?? 0) >= r.stream_ordering)) gone.push(r.stream_ordering);
+  }
+  for (let i = 0; i < gone.length; i += 500) {
+    const chunk = gone.slice(i, i + 500);
+    db.run(`DELETE FROM push_events WHERE stream_ordering IN (${chunk.map(() => '?').join(', ')})`, chunk);
+  }
 }

@@ -50,10 +50,5 @@ export function usersWithPushers(db: SqlReader): string[] {
   return db.all<{ user_id: string }>(`SELECT DISTINCT user_id FROM pushers`).map((r) => r.user_id);
 }
 
-/** The push action stored for one user and one event (push_actions, migration 006), if its rules said notify. */
-export function pushActionFor(db: SqlReader, userId: string, roomId: string, streamPos: number): { actions: string; highlight: number } | undefined {
-  return db.get<{ actions: string; highlight: number }>(
-    `SELECT actions, highlight FROM push_actions WHERE user_id = ? AND room_id = ? AND stream_ordering = ?`,
-    [userId, roomId, streamPos],
-  );
-}
+/** The push action stored for one user and one event (push_events, migration 008), if its rules said notify. */
+export { pushActionFor } from './push_rules.ts';
