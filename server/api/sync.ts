@@ -5,11 +5,12 @@ import { clientPath } from '../http/routes.ts';
 import { errors } from '../http/errors.ts';
 import { decodeSyncToken } from '../sync/token.ts';
 import { resolveFilter } from '../sync/filter.ts';
+import { PollAbort } from '../sync/notifier.ts';
 
 const PRESENCE_STATES = ['online', 'offline', 'unavailable'];
 
 export function register(routes: RouteTable, ctx: ServerContext): void {
-  routes.get(clientPath('/sync'), async ({ req, query, user }) => {
+  routes.get(clientPath('/sync'), async ({ req, res, query, user }) => {
     const since = query.since ? decodeSyncToken(query.since) : null;
     let timeoutMs = 0;
     if (query.timeout !== undefined && query.timeout !== '') {
@@ -22,18 +23,13 @@ export function register(routes: RouteTable, ctx: ServerContext): void {
     const filter = resolveFilter(ctx.storage, user.userId, query.filter);
     touchPresence(ctx, user.userId, setPresence);
 
-    // A client that goes away stops its long-poll at once (its resources are released).
-    const abort = new AbortController();
-    const onClose = () => abort.abort();
-    req.socket.once('close', onClose);
-    req.once('close', () => {
-      if (!req.complete || req.socket.destroyed) abort.abort();
-    });
-    try {
-      return await ctx.sync.sync({ userId: user.userId, deviceId: user.deviceId, since, timeoutMs, fullState, filter }, abort.signal);
-    } finally {
-      req.socket.off('close', onClose);
-    }
+    // A client that goes away stops its long-poll at once (its resources are released). The
+    // response's 'close' comes when the connection closes, and also once the answer is sent,
+    // when aborting no longer matters: one listener, never removed.
+    const abort = new PollAbort();
+    if (req.socket.destroyed) abort.abort();
+    else res.once('close', () => abort.abort());
+    return ctx.sync.sync({ userId: user.userId, deviceId: user.deviceId, since, timeoutMs, fullState, filter }, abort);
   });
 }
 

@@ -50,25 +50,58 @@ export function validateFilter(v: unknown, fail: Fail = errors.badJson): JsonObj
   return v;
 }
 
+/** Filters kept parsed, per stored ID or inline text: a client sends the same one with every long-poll. */
+const MAX_RESOLVED = 2_000;
+const NO_FILTER: JsonObject = Object.freeze({});
+/** Per storage (tests run several servers in one process), emptied when user_filters changes. */
+const resolvedBy = new WeakMap<Storage, { version: number; filters: Map<string, JsonObject> }>();
+
 /**
  * The filter a /sync request names: absent → {}, JSON text (starts with "{") → that filter inline,
  * otherwise a stored filter ID of this user (unknown → 404 M_NOT_FOUND).
+ * Returns one shared, frozen object per filter, so its compiled form (compileFilter) is reused by
+ * every request that names it. Stored filters never change; any write to the table drops them all.
  */
 export function resolveFilter(storage: Storage, userId: string, param: string | undefined): JsonObject {
-  if (param === undefined || param === '') return {};
-  if (param.trimStart().startsWith('{')) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(param);
-    } catch {
-      throw errors.invalidParam('filter is neither valid JSON nor a filter ID');
-    }
-    return validateFilter(parsed, errors.invalidParam);
+  if (param === undefined || param === '') return NO_FILTER;
+  const version = storage.tableVersion('user_filters');
+  let cache = resolvedBy.get(storage);
+  if (!cache || cache.version !== version) resolvedBy.set(storage, (cache = { version, filters: new Map() }));
+  const resolved = cache.filters;
+  const inline = param.trimStart().startsWith('{');
+  const key = inline ? param : `${userId}\n${param}`;
+  let filter = resolved.get(key);
+  if (filter === undefined) {
+    filter = deepFreeze(inline ? parseInlineFilter(param) : storedFilter(storage, userId, param));
+    if (resolved.size >= MAX_RESOLVED) resolved.clear();
+    resolved.set(key, filter);
   }
+  return filter;
+}
+
+function parseInlineFilter(param: string): JsonObject {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(param);
+  } catch {
+    throw errors.invalidParam('filter is neither valid JSON nor a filter ID');
+  }
+  return validateFilter(parsed, errors.invalidParam);
+}
+
+function storedFilter(storage: Storage, userId: string, param: string): JsonObject {
   if (!/^\d{1,15}$/.test(param)) throw errors.invalidParam('filter is neither valid JSON nor a filter ID');
   const json = storage.read((db) => getFilterJson(db, userId, Number(param)));
   if (json === undefined) throw errors.notFound(`No filter ${param} for this user`);
   return JSON.parse(json) as JsonObject;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
 }
 
 /** The RoomEventFilter a /messages (or /context) request passes inline as JSON. */

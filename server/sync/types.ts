@@ -1,6 +1,6 @@
 // The sync contract, after Dendrite's syncapi/streams: one provider per stream, each able to do a
 // complete sync and an incremental sync since a position. The token is the tuple of all positions.
-// Adding a stream = one provider file + one entry in STREAMS (token.ts).
+// Adding a stream = one provider file + its entry in STREAMS and the two token functions (token.ts).
 import type { JsonObject } from '../http/body.ts';
 
 export type StreamName = 'events' | 'account_data' | 'receipts' | 'typing' | 'presence' | 'to_device' | 'device_lists';

@@ -2,7 +2,7 @@
 // the user, wake on exactly the relevant notices, release a waiter when its client goes away,
 // and build next_batch from positions taken before the providers ran.
 import { describe, expect, it } from 'vitest';
-import { Notifier } from '../../server/sync/notifier.ts';
+import { Notifier, PollAbort } from '../../server/sync/notifier.ts';
 import { SyncService } from '../../server/sync/service.ts';
 import { decodeSyncToken, encodeSyncToken } from '../../server/sync/token.ts';
 import type { StreamProvider, SyncRequest, SyncResponse } from '../../server/sync/types.ts';
@@ -81,8 +81,8 @@ describe('SyncService long-polling', () => {
   it('releases the waiter as soon as the client goes away', async () => {
     const { sync, params, notifier } = setup();
     const token = encodeSyncToken({ events: 0, account_data: 0, receipts: 0, typing: 0, presence: 0, to_device: 0, device_lists: 0 });
-    const abort = new AbortController();
-    const poll = sync.sync(params('@ben:x', token, 30_000), abort.signal);
+    const abort = new PollAbort();
+    const poll = sync.sync(params('@ben:x', token, 30_000), abort);
     await new Promise((r) => setTimeout(r, 20));
     expect(notifier.waiting).toBe(1);
     abort.abort();
