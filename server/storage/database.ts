@@ -26,6 +26,23 @@ const DML = /^\s*(INSERT|UPDATE|DELETE|REPLACE)\b/i;
 /** The table a DML statement writes (no triggers exist, so it writes only that one). */
 const DML_TABLE = /^\s*(?:INSERT(?:\s+OR\s+\w+)?\s+INTO|REPLACE\s+INTO|UPDATE(?:\s+OR\s+\w+)?|DELETE\s+FROM)\s+["`]?(\w+)/i;
 
+interface StatementKind {
+  dml: boolean;
+  /** The table it writes; null for DDL and anything unknown (bumps every table's version). */
+  table: string | null;
+}
+/** Statement texts are a small fixed set (parameters are bound), so each is classified once. */
+const kinds = new Map<string, StatementKind>();
+function kindOf(sql: string): StatementKind {
+  let kind = kinds.get(sql);
+  if (!kind) {
+    kind = { dml: DML.test(sql), table: DML_TABLE.exec(sql)?.[1]?.toLowerCase() ?? null };
+    if (kinds.size >= 10_000) kinds.clear(); // a caller building statement texts dynamically
+    kinds.set(sql, kind);
+  }
+  return kind;
+}
+
 export interface OpenStorageOptions {
   dir: string;
   migrations: readonly Migration[];
@@ -178,10 +195,12 @@ class JournaledStorage implements EngineStorage {
    * uncommitted rows is then never trusted after the transaction.
    */
   private bumpTables(touched: Iterable<string | null>): void {
-    for (const table of touched) {
-      if (table === null) this.anyTableVersion++;
-      else this.tableVersions.set(table, (this.tableVersions.get(table) ?? 0) + 1);
-    }
+    for (const table of touched) this.bumpTable(table);
+  }
+
+  private bumpTable(table: string | null): void {
+    if (table === null) this.anyTableVersion++;
+    else this.tableVersions.set(table, (this.tableVersions.get(table) ?? 0) + 1);
   }
 
   stats(): StorageStats {
@@ -307,13 +326,14 @@ class JournaledStorage implements EngineStorage {
         all: (sql, params) => runner.all(sql, params),
         run: (sql: string, params: SqlParams = []) => {
           const result = runner.run(sql, params);
+          const kind = kindOf(sql);
           // A DML statement that changed no row replays as a no-op: journaling it would make a
           // refused request (delete of a missing thing) write to disk. DDL always reports 0, so it is kept.
-          if (result.changes > 0 || !DML.test(sql)) {
+          if (result.changes > 0 || !kind.dml) {
             statements.push({ sql, params });
-            const table = DML_TABLE.exec(sql)?.[1]?.toLowerCase() ?? null;
+            const table = kind.table;
             // Bumped now (a cache filled later in this batch sees uncommitted rows) and again when the batch ends.
-            this.bumpTables([table]);
+            this.bumpTable(table);
             touched.add(table);
           }
           return result;
