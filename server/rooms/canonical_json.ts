@@ -13,10 +13,20 @@ export function canonicalJson(value: unknown): string {
     case 'string':
       return quote(value);
     case 'object': {
-      if (Array.isArray(value)) return '[' + value.map(canonicalJson).join(',') + ']';
+      if (Array.isArray(value)) {
+        let out = '[';
+        for (let i = 0; i < value.length; i++) out += (i ? ',' : '') + canonicalJson(value[i]);
+        return out + ']';
+      }
       const obj = value as Record<string, unknown>;
-      const keys = Object.keys(obj).filter((k) => obj[k] !== undefined).sort(compareCodepoints);
-      return '{' + keys.map((k) => quote(k) + ':' + canonicalJson(obj[k])).join(',') + '}';
+      const keys = Object.keys(obj).sort(compareCodepoints);
+      let out = '{';
+      for (const k of keys) {
+        const v = obj[k];
+        if (v === undefined) continue;
+        out += (out.length > 1 ? ',' : '') + quote(k) + ':' + canonicalJson(v);
+      }
+      return out + '}';
     }
     default:
       throw new CanonicalJsonError(`${typeof value} cannot be encoded as JSON`);
@@ -31,14 +41,17 @@ function quote(s: string): string {
 
 /** Orders strings by Unicode codepoint (plain `<` compares UTF-16 units, which differs above U+FFFF). */
 export function compareCodepoints(a: string, b: string): number {
-  const ia = a[Symbol.iterator]();
-  const ib = b[Symbol.iterator]();
-  for (;;) {
-    const x = ia.next();
-    const y = ib.next();
-    if (x.done || y.done) return x.done && y.done ? 0 : x.done ? -1 : 1;
-    const cx = x.value.codePointAt(0)!;
-    const cy = y.value.codePointAt(0)!;
-    if (cx !== cy) return cx - cy;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    // Only here can the orders differ: a surrogate (part of a codepoint above U+FFFF) sorts after
+    // every other unit, although units U+E000–U+FFFF are numerically larger than surrogates.
+    const xs = x >= 0xd800 && x <= 0xdfff;
+    const ys = y >= 0xd800 && y <= 0xdfff;
+    if (xs !== ys) return xs ? 1 : -1;
+    return x - y;
   }
+  return a.length - b.length;
 }
