@@ -97,7 +97,7 @@ export function stateReader(db: SqlReader, roomId: string, contents: StateConten
 }
 
 export function stateView(
-  db: SqlReader, room: roomsRepo.RoomRow, version: RoomVersion, state: StateReader,
+  db: SqlReader, room: Pick<roomsRepo.RoomRow, 'room_id' | 'creator'>, version: RoomVersion, state: StateReader,
   joined: (db: SqlReader, roomId: string) => readonly string[] = (d, id) => roomsRepo.membersOfRoom(d, id, 'join'),
 ): RoomStateView {
   return {

@@ -24,6 +24,9 @@ import { JoinedMembersCache } from './members_cache.ts';
 
 export { rowToPersisted };
 
+/** The columns of a room's row that building an event needs. */
+type ChainHead = Pick<roomsRepo.RoomRow, 'room_id' | 'room_version' | 'creator' | 'last_pos' | 'last_event_id' | 'last_depth'>;
+
 /** The spec's limit on a whole event (PDU), in bytes of canonical JSON. */
 export const MAX_EVENT_BYTES = 65_536;
 
@@ -50,6 +53,14 @@ export class RoomService {
    */
   private readonly heads = new Map<string, number>();
   private readonly known = new Set<string>();
+  /**
+   * What the write path needs of each room (version, creator, chain head), as the last write that
+   * stored an event left it, and the next event stream position: read once instead of per event.
+   * Only writes of this service change them; a write that fails (alone or with its batch) drops
+   * both, so they never outlive a rollback (see sendBatch).
+   */
+  private readonly chainHeads = new Map<string, ChainHead>();
+  private nextPos: number | null = null;
   /** Where member events get display names and avatars; the accounts service sets this. */
   profileOf: (userId: string) => Profile = () => ({});
 
@@ -163,19 +174,53 @@ export class RoomService {
   /** Sends events in order in one transaction: all are stored or none. */
   async sendBatch(roomId: string, drafts: EventDraft[], setup?: (db: SqlWriter) => void): Promise<PersistedEvent[]> {
     const ts = this.deps.clock.now();
-    const result = await this.deps.storage.write((db) => {
-      setup?.(db);
-      const room = roomsRepo.getRoom(db, roomId);
-      if (!room) throw errors.notFound('Unknown room');
-      const out: { event: PersistedEvent; fresh: boolean }[] = [];
-      // One state cache per batch: persist() forgets entries it changes.
-      const state = stateReader(db, roomId, this.stateContents, this.currentStateIds);
-      for (const draft of drafts) out.push(this.persist(db, room, state, draft, ts));
-      return out;
-    });
+    let result: { event: PersistedEvent; fresh: boolean }[];
+    try {
+      result = await this.deps.storage.write((db) => {
+        try {
+          setup?.(db);
+          const room = this.chainHead(db, roomId);
+          const out: { event: PersistedEvent; fresh: boolean }[] = [];
+          // One state cache per batch: persist() forgets entries it changes.
+          const state = stateReader(db, roomId, this.stateContents, this.currentStateIds);
+          for (const draft of drafts) out.push(this.persist(db, room, state, draft, ts));
+          return out;
+        } catch (err) {
+          // Rolled back to before this write; later writes of the same batch run right after.
+          this.forgetChain(roomId);
+          throw err;
+        }
+      });
+    } catch (err) {
+      // Also when the whole batch was rolled back (a failed journal write) after this write ran.
+      this.forgetChain(roomId);
+      throw err;
+    }
     const fresh = result.filter((r) => r.fresh).map((r) => r.event);
     if (fresh.length) this.afterCommit(fresh);
     return result.map((r) => r.event);
+  }
+
+  private chainHead(db: SqlReader, roomId: string): ChainHead {
+    let head = this.chainHeads.get(roomId);
+    if (!head) {
+      const row = roomsRepo.getRoom(db, roomId);
+      if (!row) throw errors.notFound('Unknown room');
+      head = { room_id: row.room_id, room_version: row.room_version, creator: row.creator, last_pos: row.last_pos, last_event_id: row.last_event_id, last_depth: row.last_depth };
+      this.chainHeads.set(roomId, head);
+    }
+    return head;
+  }
+
+  private forgetChain(roomId: string): void {
+    this.chainHeads.delete(roomId);
+    this.nextPos = null;
+  }
+
+  /** The stream position for a new event (events are only ever added by this service). */
+  private takePos(db: SqlReader): number {
+    this.nextPos ??= eventsRepo.latestStreamPos(db) + 1;
+    return this.nextPos++;
   }
 
   private afterCommit(events: PersistedEvent[]): void {
@@ -191,7 +236,7 @@ export class RoomService {
   }
 
   /** Builds, authorises and stores one event. `room` is updated in place to the new chain head. */
-  private persist(db: SqlWriter, room: roomsRepo.RoomRow, state: StateReader, draft: EventDraft, ts: number): { event: PersistedEvent; fresh: boolean } {
+  private persist(db: SqlWriter, room: ChainHead, state: StateReader, draft: EventDraft, ts: number): { event: PersistedEvent; fresh: boolean } {
     const version = roomVersion(room.room_version);
     if (!version) throw errors.unknown(`Room ${room.room_id} has unsupported version ${room.room_version}`);
     if (draft.txn) {
@@ -252,7 +297,7 @@ export class RoomService {
       if (target.sender !== draft.sender && userLevel(pl, draft.sender) < pl.redact) throw errors.forbidden('Not enough power to redact other people\'s events');
     }
 
-    const pos = eventsRepo.latestStreamPos(db) + 1;
+    const pos = this.takePos(db);
     let unsigned: JsonObject | null = null;
     if (draft.stateKey !== undefined) {
       const prevId = state.eventId(draft.type, draft.stateKey);
