@@ -141,6 +141,8 @@ export class EventMatcher {
   readonly lazyLoadMembers: boolean;
   readonly includeRedundantMembers: boolean;
   readonly unreadThreadNotifications: boolean;
+  /** No condition at all (the usual filter): callers may skip matches() (and building what it reads). */
+  readonly matchesAll: boolean;
   private readonly types?: RegExp;
   private readonly notTypes?: RegExp;
   private readonly senders?: Set<string>;
@@ -167,6 +169,7 @@ export class EventMatcher {
     const notRooms = stringList(f.not_rooms);
     if (notRooms?.length) this.notRooms = new Set(notRooms);
     if (typeof f.contains_url === 'boolean') this.containsUrl = f.contains_url;
+    this.matchesAll = !this.types && !this.notTypes && !this.senders && !this.notSenders && !this.rooms && !this.notRooms && this.containsUrl === undefined;
   }
 
   /** Whether events of this room pass rooms/not_rooms. */

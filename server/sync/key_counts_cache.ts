@@ -17,7 +17,8 @@ export class KeyCountsCache {
   private readonly storage: Storage;
   private readonly keys: DeviceKeysService;
   private readonly devices = new Map<string, KeyCounts>();
-  private version = '';
+  private otkVersion = -1;
+  private fallbackVersion = -1;
 
   constructor(storage: Storage, keys: DeviceKeysService) {
     this.storage = storage;
@@ -26,10 +27,12 @@ export class KeyCountsCache {
 
   /** Shared, frozen values: copy before changing them. */
   get(userId: string, deviceId: string): KeyCounts {
-    const version = `${this.storage.tableVersion('e2e_one_time_keys')}/${this.storage.tableVersion('e2e_fallback_keys')}`;
-    if (version !== this.version) {
+    const otkVersion = this.storage.tableVersion('e2e_one_time_keys');
+    const fallbackVersion = this.storage.tableVersion('e2e_fallback_keys');
+    if (otkVersion !== this.otkVersion || fallbackVersion !== this.fallbackVersion) {
       this.devices.clear();
-      this.version = version;
+      this.otkVersion = otkVersion;
+      this.fallbackVersion = fallbackVersion;
     }
     const key = `${userId}\u0000${deviceId}`;
     let counts = this.devices.get(key);

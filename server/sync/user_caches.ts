@@ -38,10 +38,26 @@ class PerUserCache<T> {
   }
 }
 
-/** Every membership row of a user (joined, invited, left, ...) by room ID; shared, rows frozen. */
-export class UserMembershipsCache extends PerUserCache<ReadonlyMap<string, Readonly<MembershipRow>>> {
+/** A user's rooms as every incremental /sync needs them; shared, rows frozen. */
+export interface UserRooms {
+  /** Every membership row (joined, invited, left, ...) by room ID. */
+  readonly byRoom: ReadonlyMap<string, Readonly<MembershipRow>>;
+  /** The rooms joined now. */
+  readonly joined: readonly string[];
+  /** The position of the user's newest member event in any room (0 if none). */
+  readonly newestPos: number;
+}
+
+export class UserMembershipsCache extends PerUserCache<UserRooms> {
   constructor(storage: Storage) {
-    super(storage, 'memberships', (db, userId) => new Map(allMembershipsOfUser(db, userId).map((m) => [m.room_id, Object.freeze(m)])));
+    super(storage, 'memberships', (db, userId) => {
+      const rows = allMembershipsOfUser(db, userId);
+      return Object.freeze({
+        byRoom: new Map(rows.map((m) => [m.room_id, Object.freeze(m)])),
+        joined: Object.freeze(rows.filter((m) => m.membership === 'join').map((m) => m.room_id)),
+        newestPos: rows.reduce((max, m) => Math.max(max, m.stream_pos), 0),
+      });
+    });
   }
 }
 

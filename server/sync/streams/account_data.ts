@@ -29,22 +29,23 @@ export class AccountDataStream implements StreamProvider {
       const content = this.userData.accountData.fallbackFor(type, req.userId)!;
       rows.unshift({ room_id: '', type, content: JSON.stringify(content), stream_pos: 0 });
     }
-    this.emit(req, res, rows, new Set(req.joinedRoomIds));
+    this.emit(req, res, rows);
   }
 
   incrementalSync(req: SyncRequest, res: SyncResponse, from: number, to: number): void {
-    const newly = new Set(req.newlyJoinedRoomIds);
-    const rows = from < to ? this.read((db) => accountDataChanges(db, req.userId, from, to)).filter((r) => !newly.has(r.room_id)) : [];
+    const newly = req.newlyJoinedRoomIds;
+    const rows = from < to ? this.read((db) => accountDataChanges(db, req.userId, from, to)).filter((r) => !newly.includes(r.room_id)) : [];
     for (const roomId of newly) rows.push(...this.read((db) => listRoomAccountData(db, req.userId, roomId, to)));
-    this.emit(req, res, rows, new Set(req.joinedRoomIds));
+    if (rows.length) this.emit(req, res, rows);
   }
 
   private read<T>(fn: (db: SqlReader) => T): T {
     return this.userData.storage.read(fn);
   }
 
-  private emit(req: SyncRequest, res: SyncResponse, rows: AccountDataRow[], joined: Set<string>): void {
+  private emit(req: SyncRequest, res: SyncResponse, rows: AccountDataRow[]): void {
     const filter = compileFilter(req.filter);
+    const joined = new Set(req.joinedRoomIds);
     for (const row of rows) {
       const event = { type: row.type, content: JSON.parse(row.content) as JsonObject };
       if (row.room_id === '') {

@@ -18,7 +18,7 @@ import { VisibilityChecker } from '../../rooms/visibility.ts';
 import { LazyMemberCache } from './lazy_members.ts';
 import { hiddenByIgnore } from '../../userdata/ignored_users.ts';
 import { LatestPosition } from '../latest_position.ts';
-import { IgnoredUsersCache, UserMembershipsCache } from '../user_caches.ts';
+import { IgnoredUsersCache, UserMembershipsCache, type UserRooms } from '../user_caches.ts';
 import { TimelineCache } from '../timeline_cache.ts';
 
 /** Where a room's newest event is (the room service keeps it without a query). */
@@ -40,8 +40,8 @@ interface RoomContext {
   lazy: LazyMemberCache;
   /** m.ignored_user_list: their events and invites are not sent. */
   ignored: ReadonlySet<string>;
-  /** The user's membership row per room (as read in this sync). */
-  memberships: ReadonlyMap<string, Readonly<roomsRepo.MembershipRow>>;
+  /** The user's membership row per room, and the rooms joined (as read in this sync). */
+  rooms: UserRooms;
   timelines: TimelineCache;
 }
 
@@ -94,14 +94,13 @@ export class EventsStream implements StreamProvider {
   incrementalSync(req: SyncRequest, res: SyncResponse, from: number, to: number): void {
     this.storage.read((db) => {
       const rc = this.roomContext(db, req);
-      const handled = new Set<string>();
-      const mine = [...rc.memberships.values()];
+      const { rooms } = rc;
       // Rooms where the user's own membership changed since the token. A membership row holds the
       // position of the user's newest member event in that room, so when none is after the token
       // there is nothing to look up (the usual case: a message woke the long-poll).
-      const changes = from < to && mine.some((m) => m.stream_pos > from) ? eventsRepo.membershipChangesOf(db, req.userId, from, to) : [];
-      const changedRooms = [...new Set(changes.map((c) => c.room_id))];
-      for (const roomId of changedRooms) {
+      const changes = from < to && rooms.newestPos > from ? eventsRepo.membershipChangesOf(db, req.userId, from, to) : [];
+      const handled = new Set<string>();
+      for (const roomId of new Set(changes.map((c) => c.room_id))) {
         if (!rc.filter.includesRoom(roomId)) continue;
         handled.add(roomId);
         const visibility = new VisibilityChecker(db, roomId, req.userId);
@@ -126,25 +125,21 @@ export class EventsStream implements StreamProvider {
           res.rooms.leave[roomId] = leaveSection(rc, roomId, before === 'join' ? from : null, now.stream_pos);
         }
       }
-      // Joined rooms with new events (or every joined room for full_state).
-      const joinedIds = mine.filter((m) => m.membership === 'join').map((m) => m.room_id);
-      const joined = req.fullState ? joinedIds : from < to ? joinedIds.filter((roomId) => this.heads.headOf(db, roomId) > from) : [];
-      for (const roomId of joined) {
+      // Joined rooms with new events (or every joined room for full_state); the room-scoped
+      // streams need every joined room, changed or not.
+      const moved = req.fullState || from < to;
+      for (const roomId of rooms.joined) {
         if (handled.has(roomId) || !rc.filter.includesRoom(roomId)) continue;
-        handled.add(roomId);
+        req.joinedRoomIds.push(roomId);
+        if (!moved || (!req.fullState && this.heads.headOf(db, roomId) <= from)) continue;
         const section = joinedSection(rc, roomId, from, to, req.fullState);
         if (section) res.rooms.join[roomId] = section;
-      }
-      // The room-scoped streams need every joined room, changed or not.
-      const all = new Set(req.joinedRoomIds);
-      for (const roomId of joinedIds) {
-        if (!all.has(roomId) && rc.filter.includesRoom(roomId)) req.joinedRoomIds.push(roomId);
       }
     });
   }
 
   private roomContext(db: SqlReader, req: SyncRequest): RoomContext {
-    return { db, req, filter: compileFilter(req.filter), now: this.clock.now(), lazy: this.lazy, ignored: this.ignoring.of(db, req.userId), memberships: this.memberships.of(db, req.userId), timelines: this.timelines };
+    return { db, req, filter: compileFilter(req.filter), now: this.clock.now(), lazy: this.lazy, ignored: this.ignoring.of(db, req.userId), rooms: this.memberships.of(db, req.userId), timelines: this.timelines };
   }
 }
 
@@ -188,8 +183,9 @@ function readTimeline(rc: RoomContext, roomId: string, after: number, upTo: numb
   const limited = rows.length > limit;
   const page = rows.slice(0, limit).reverse();
   const startPos = page[0]?.stream_pos ?? upTo + 1;
-  const visibility = new VisibilityChecker(rc.db, roomId, rc.req.userId, rc.memberships.get(roomId) ?? null);
-  const timeline = page.filter((r) => visibility.canSee(r.stream_pos) && !hiddenByIgnore(rc.ignored, r) && rc.filter.timeline.matches(matchable(r)));
+  const visibility = new VisibilityChecker(rc.db, roomId, rc.req.userId, rc.rooms.byRoom.get(roomId) ?? null);
+  const matcher = rc.filter.timeline;
+  const timeline = page.filter((r) => visibility.canSee(r.stream_pos) && !hiddenByIgnore(rc.ignored, r) && (matcher.matchesAll || matcher.matches(matchable(r))));
   return { timeline, limited, startPos };
 }
 
@@ -216,7 +212,8 @@ function stateSection(rc: RoomContext, roomId: string, since: number | null, sta
     for (const r of rows) if (r.type === 'm.room.member') rc.lazy.add(userId, deviceId, roomId, r.state_key!);
     for (const e of timeline) if (e.type === 'm.room.member') rc.lazy.add(userId, deviceId, roomId, e.state_key!);
   }
-  return rows.filter((r) => rc.filter.state.matches(matchable(r)));
+  const matcher = rc.filter.state;
+  return matcher.matchesAll ? rows : rows.filter((r) => matcher.matches(matchable(r)));
 }
 
 function latestPerKey(rows: EventRow[]): EventRow[] {

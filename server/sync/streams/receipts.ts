@@ -27,16 +27,19 @@ export class ReceiptsStream implements StreamProvider {
   }
 
   incrementalSync(req: SyncRequest, res: SyncResponse, from: number, to: number): void {
-    const joined = new Set(req.joinedRoomIds);
-    const newly = new Set(req.newlyJoinedRoomIds);
     const byRoom = new Map<string, ReceiptRow[]>();
-    for (const row of from < to ? this.userData.storage.read((db) => receiptChanges(db, from, to)) : []) {
-      if (!joined.has(row.room_id) || newly.has(row.room_id)) continue;
-      let list = byRoom.get(row.room_id);
-      if (!list) byRoom.set(row.room_id, (list = []));
-      list.push(row);
+    const changes = from < to ? this.userData.storage.read((db) => receiptChanges(db, from, to)) : [];
+    if (changes.length) {
+      const joined = new Set(req.joinedRoomIds);
+      const newly = new Set(req.newlyJoinedRoomIds);
+      for (const row of changes) {
+        if (!joined.has(row.room_id) || newly.has(row.room_id)) continue;
+        let list = byRoom.get(row.room_id);
+        if (!list) byRoom.set(row.room_id, (list = []));
+        list.push(row);
+      }
     }
-    for (const roomId of newly) byRoom.set(roomId, this.userData.storage.read((db) => roomReceipts(db, roomId, to)));
+    for (const roomId of req.newlyJoinedRoomIds) byRoom.set(roomId, this.userData.storage.read((db) => roomReceipts(db, roomId, to)));
     for (const [roomId, rows] of byRoom) this.emit(req, res, roomId, rows);
     this.fillUnreadCounts(req, res);
   }

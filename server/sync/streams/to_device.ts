@@ -6,10 +6,14 @@ import type { DeviceKeysService } from '../../e2ee/device_keys.ts';
 import type { Storage } from '../../storage/types.ts';
 import { KeyCountsCache } from '../key_counts_cache.ts';
 
+const MAX_DEVICES = 5_000;
+
 export class ToDeviceStream implements StreamProvider {
   readonly stream = 'to_device' as const;
   private readonly toDevice: ToDeviceService;
   private readonly keyCounts: KeyCountsCache;
+  /** Per device ("user\0device"): the position it last acknowledged. */
+  private readonly acknowledged = new Map<string, number>();
 
   constructor(storage: Storage, toDevice: ToDeviceService, keys: DeviceKeysService) {
     this.toDevice = toDevice;
@@ -25,8 +29,18 @@ export class ToDeviceStream implements StreamProvider {
   }
 
   incrementalSync(req: SyncRequest, res: SyncResponse, from: number, to: number): number {
-    // Syncing with `from` acknowledges every message delivered up to it.
-    this.toDevice.acknowledge(req.userId, req.deviceId, from);
+    // Syncing with `from` acknowledges every message delivered up to it. Once a device has
+    // acknowledged up to a position no message can appear at or below it again (new ones are
+    // numbered after the stream's latest), so a repeat of that position needs no query: every
+    // long-poll but the first after a delivery sends the same to_device position.
+    const key = `${req.userId}\u0000${req.deviceId}`;
+    if (from > (this.acknowledged.get(key) ?? 0)) {
+      this.toDevice.acknowledge(req.userId, req.deviceId, from);
+      if (from <= to) {
+        if (this.acknowledged.size >= MAX_DEVICES) this.acknowledged.clear();
+        this.acknowledged.set(key, from);
+      }
+    }
     return this.fill(req, res, from, to);
   }
 

@@ -25,10 +25,13 @@ export class TypingStream implements StreamProvider {
 
   incrementalSync(req: SyncRequest, res: SyncResponse, from: number, to: number): void {
     if (from > this.latest()) return this.completeSync(req, res);
-    const joined = new Set(req.joinedRoomIds);
-    const newly = new Set(req.newlyJoinedRoomIds);
-    for (const roomId of this.userData.typing.changedRooms(from, to)) if (joined.has(roomId) && !newly.has(roomId)) this.emit(req, res, roomId, true);
-    for (const roomId of newly) this.emit(req, res, roomId, false);
+    const changed = from < to ? this.userData.typing.changedRooms(from, to) : [];
+    if (changed.length) {
+      const joined = new Set(req.joinedRoomIds);
+      const newly = new Set(req.newlyJoinedRoomIds);
+      for (const roomId of changed) if (joined.has(roomId) && !newly.has(roomId)) this.emit(req, res, roomId, true);
+    }
+    for (const roomId of req.newlyJoinedRoomIds) this.emit(req, res, roomId, false);
   }
 
   /** `evenIfEmpty`: an empty list clears what the client last saw. */
