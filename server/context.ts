@@ -17,6 +17,7 @@ import type { SyncService } from './sync/service.ts';
 import type { PusherService } from './push/pushers.ts';
 import type { ActionLimiter } from './http/action_limits.ts';
 import type { StatusService } from './status/service.ts';
+import type { SearchIndexer } from './search/indexer.ts';
 
 export interface ServerContext {
   config: HomeserverConfig;
@@ -46,4 +47,6 @@ export interface ServerContext {
   push: { pushers: PusherService };
   /** The host's live status (desktop host panel): uptime, connected devices, messages today, sizes. */
   status: StatusService;
+  /** Writes the search index behind the events; a search waits for it. */
+  searchIndex: SearchIndexer;
 }

@@ -27,7 +27,7 @@ import { createStreamProviders } from './sync/streams/index.ts';
 import { MediaService } from './media/service.ts';
 import { PusherService } from './push/pushers.ts';
 import { PushDelivery } from './push/delivery.ts';
-import { indexOnPersist } from './search/service.ts';
+import { SearchIndexer } from './search/indexer.ts';
 import { StatusFeed } from './status/feed.ts';
 import { StatusService } from './status/service.ts';
 import { releaseHeapAfterBursts } from './memory.ts';
@@ -87,7 +87,8 @@ export async function startHomeserver(
   const media = new MediaService({ config, storage, clock: systemClock, log });
   const userData = createUserData({ storage, clock: systemClock, notify: (change) => notifier.notify(change) });
   rooms.onEventPersisted((db, event, state) => userData.notifications.onEventPersisted(db, event, state));
-  rooms.onEventPersisted((db, event, state) => indexOnPersist(db, event, state));
+  const searchIndex = new SearchIndexer({ storage, log });
+  rooms.onEventPersisted((db, event, state) => searchIndex.onEventPersisted(db, event, state));
   const pushers = new PusherService(storage, systemClock);
   const pushDelivery = new PushDelivery({ storage, pushers, log, timings: pushTimingsFromEnv() });
   rooms.onCommitted((events) => pushDelivery.onCommitted(events));
@@ -107,7 +108,7 @@ export async function startHomeserver(
   rooms.onCommitted((events) => statusFeed.onEventsCommitted(events));
   accountServices.accounts.onSeen(() => statusFeed.changed());
   const status = new StatusService({ feed: statusFeed, clock: systemClock, log, authenticate: (token, seen) => accountServices.accounts.authenticateToken(token, seen) });
-  const services = { config, log, storage, clock: systemClock, ...accountServices, notifier, e2ee, media, rooms, userData, push: { pushers }, limits: new ActionLimiter(config.actionRateLimits), status };
+  const services = { config, log, storage, clock: systemClock, ...accountServices, notifier, e2ee, media, rooms, userData, push: { pushers }, limits: new ActionLimiter(config.actionRateLimits), status, searchIndex };
   const ctx: ServerContext = { ...services, sync: new SyncService(createStreamProviders(services), notifier) };
   const { app } = createApp(ctx, createAuthenticator(accountServices.accounts));
 
@@ -122,6 +123,7 @@ export async function startHomeserver(
   server.keepAliveTimeout = 65_000;
   let adminSocket: { close(): Promise<void> } | null = null;
   try {
+    await searchIndex.start(); // before any event is stored
     await listen(server, config.port, config.bind);
     // The CLI's way in while we hold the database (user add, token create, ...).
     adminSocket = await listenAdminSocket(config.dataDir, { ...accountServices, storage, media }, log);
@@ -154,6 +156,7 @@ export async function startHomeserver(
         pushDelivery.close();
         stopReleasingHeap();
         userData.close();
+        await searchIndex.close();
         await adminSocket?.close();
         if (options.snapshot && storage.stats().journalRecords > 0) {
           await storage.snapshotNow().catch((err: unknown) => log.error('final snapshot failed', err));

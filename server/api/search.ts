@@ -5,8 +5,9 @@ import { clientPath } from '../http/routes.ts';
 import { parseCriteria, searchRoomEvents } from '../search/service.ts';
 
 export function register(routes: RouteTable, ctx: ServerContext): void {
-  routes.post(clientPath('/search'), ({ body, query, user }) => {
+  routes.post(clientPath('/search'), async ({ body, query, user }) => {
     const criteria = parseCriteria(body);
+    await ctx.searchIndex.flush(); // every event stored before this search is searchable
     return ctx.storage.read((db) => searchRoomEvents(db, user.userId, criteria, query.next_batch, ctx.clock.now()));
   });
 }

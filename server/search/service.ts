@@ -1,5 +1,5 @@
-// Server-side search (POST /search, room_events): the index is kept by a persist hook in the
-// event's own transaction, so it is durable with the event and a redaction removes the text at once.
+// Server-side search (POST /search, room_events): the index is written behind the events by
+// SearchIndexer (indexer.ts), which every search waits for; a redaction removes the text at once.
 // Searches the rooms the user is joined to, respecting history visibility and ignored users.
 // Encrypted rooms need no special case: their messages are m.room.encrypted and carry no text.
 import type { JsonObject } from '../http/body.ts';
@@ -27,20 +27,29 @@ const KEYS: Record<string, { type: string; field: searchRepo.SearchKey }> = {
 const RANK_CAP = 2_000;
 const MAX_CONTEXT = 20;
 
+/** The event types whose text is indexed, and the field holding it. */
+export const SEARCHABLE: Readonly<Record<string, searchRepo.SearchKey>> = { 'm.room.message': 'body', 'm.room.name': 'name', 'm.room.topic': 'topic' };
+
+/** A redaction takes its target's text out of the index inside the redaction's own write. */
+export function unindexRedacted(db: SqlWriter, redaction: PersistedEvent): void {
+  const target = typeof redaction.pdu.redacts === 'string' ? redaction.pdu.redacts : redaction.content.redacts;
+  const row = typeof target === 'string' ? eventsRepo.getEvent(db, target) : undefined;
+  if (row && row.room_id === redaction.roomId) searchRepo.unindexEvent(db, row.stream_pos);
+}
+
 /**
- * The rooms service's persist hook: index text events, drop redacted ones. Nothing from an
- * encrypted room is indexed, even a stray plaintext event: its members expect privacy.
+ * Indexes one event at once, inside its write: text events, and redactions remove text. Nothing
+ * from an encrypted room is indexed, even a stray plaintext event: its members expect privacy.
+ * The server indexes behind the events instead (SearchIndexer); history generators use this.
  */
 export function indexOnPersist(db: SqlWriter, event: PersistedEvent, state: RoomStateView): void {
   if (event.type === 'm.room.redaction') {
-    const target = typeof event.pdu.redacts === 'string' ? event.pdu.redacts : event.content.redacts;
-    const row = typeof target === 'string' ? eventsRepo.getEvent(db, target) : undefined;
-    if (row && row.room_id === event.roomId) searchRepo.unindexEvent(db, row.stream_pos);
+    unindexRedacted(db, event);
     return;
   }
-  const field = Object.values(KEYS).find((k) => k.type === event.type)?.field;
+  const field = SEARCHABLE[event.type];
   const text = field && event.content[field];
-  if (typeof text !== 'string' || !text || state.content('m.room.encryption', '')) return;
+  if (!field || typeof text !== 'string' || !text || state.content('m.room.encryption', '')) return;
   const tokens = { body: '', name: '', topic: '' };
   tokens[field] = indexTokens(text);
   if (tokens[field]) searchRepo.indexEvent(db, event.streamPos, tokens);

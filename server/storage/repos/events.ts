@@ -49,6 +49,15 @@ export function findByTxn(db: SqlReader, sender: string, deviceId: string, txnId
   return db.get<EventRow>(`SELECT * FROM events WHERE sender = ? AND txn_device = ? AND txn_id = ?`, [sender, deviceId, txnId]);
 }
 
+/** Unredacted events of the given types with after < stream_pos <= upTo, oldest first (the search indexer). */
+export function searchableBetween(db: SqlReader, after: number, upTo: number, types: readonly string[]): { stream_pos: number; event_id: string; room_id: string; type: string }[] {
+  return db.all(
+    `SELECT stream_pos, event_id, room_id, type FROM events
+      WHERE stream_pos > ? AND stream_pos <= ? AND redacted_by IS NULL AND type IN (SELECT value FROM json_each(?)) ORDER BY stream_pos`,
+    [after, upTo, JSON.stringify(types)],
+  );
+}
+
 /** Replaces an event's JSON with its redacted form; it no longer relates to anything. */
 export function markRedacted(db: SqlWriter, eventId: string, redactedJson: string, redactedBy: string): void {
   db.run(`UPDATE events SET json = ?, redacted_by = ?, relates_to = NULL, rel_type = NULL WHERE event_id = ?`, [redactedJson, redactedBy, eventId]);

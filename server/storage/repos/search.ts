@@ -7,6 +7,18 @@ export function indexEvent(db: SqlWriter, streamPos: number, tokens: Record<Sear
   db.run(`INSERT INTO search_fts (docid, body, name, topic) VALUES (?, ?, ?, ?)`, [streamPos, tokens.body, tokens.name, tokens.topic]);
 }
 
+const INDEXED_TO = 'search_indexed_to';
+
+/** Every event at or before this stream position has been considered for the index (undefined: never set). */
+export function indexedTo(db: SqlReader): number | undefined {
+  const value = db.get<{ value: string }>(`SELECT value FROM meta WHERE key = ?`, [INDEXED_TO])?.value;
+  return value === undefined ? undefined : Number(value);
+}
+
+export function setIndexedTo(db: SqlWriter, pos: number): void {
+  db.run(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, [INDEXED_TO, String(pos)]);
+}
+
 export function unindexEvent(db: SqlWriter, streamPos: number): void {
   db.run(`DELETE FROM search_fts WHERE docid = ?`, [streamPos]);
 }
