@@ -9,7 +9,7 @@
 import path from 'node:path';
 import type { Database } from 'sql.js';
 import { loadSqlJs, applyRecords, type SqliteRunner } from './sqlite.ts';
-import { encodeRecord, type JournalRecord, type JournalStatement } from './journal.ts';
+import { encodeRecords, type JournalRecord, type JournalStatement } from './journal.ts';
 import { diskFiles, type FileLayer } from './files.ts';
 import { journalName, listStorageFiles, pruneFiles } from './layout.ts';
 import { lockDataDir, type DataDirLock } from './lock.ts';
@@ -270,7 +270,7 @@ class JournaledStorage implements EngineStorage {
     let bytes: Buffer | null = null;
     if (durable.length) {
       records = durable.map((o, i) => ({ seq: this.nextSeq + i, statements: o.statements }));
-      bytes = Buffer.concat(records.map((r) => encodeRecord(r.seq, r.statements)));
+      bytes = encodeRecords(records);
       try {
         this.append(bytes);
       } catch (err) {
@@ -319,6 +319,7 @@ class JournaledStorage implements EngineStorage {
   private runWrites(batch: PendingWrite[], touched: Set<string | null>): Outcome[] {
     const runner = this.p.runner;
     const outcomes: Outcome[] = [];
+    const alone = batch.length === 1;
     for (const write of batch) {
       const statements: JournalStatement[] = [];
       const recorder: SqlWriter = {
@@ -339,6 +340,17 @@ class JournaledStorage implements EngineStorage {
           return result;
         },
       };
+      // A write alone in its batch needs no savepoint: if it fails, the whole transaction is its own.
+      if (alone) {
+        try {
+          outcomes.push({ write, statements, value: write.fn(recorder) });
+        } catch (error) {
+          runner.run('ROLLBACK');
+          runner.run('BEGIN'); // the empty transaction commitBatch then commits
+          outcomes.push({ write, statements: [], error });
+        }
+        continue;
+      }
       runner.run('SAVEPOINT w');
       try {
         const value = write.fn(recorder);

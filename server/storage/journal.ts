@@ -19,11 +19,23 @@ export interface JournalRecord {
 const HEADER = 8;
 
 export function encodeRecord(seq: number, statements: readonly JournalStatement[]): Buffer {
-  const payload = Buffer.from(JSON.stringify([seq, statements.map((s) => [s.sql, encodeParams(s.params)])]), 'utf8');
-  const header = Buffer.alloc(HEADER);
-  header.writeUInt32LE(payload.length, 0);
-  header.writeUInt32LE(crc32(payload), 4);
-  return Buffer.concat([header, payload]);
+  return encodeRecords([{ seq, statements }]);
+}
+
+/** Several records, back to back, in one buffer (one allocation, no copies). */
+export function encodeRecords(records: readonly { seq: number; statements: readonly JournalStatement[] }[]): Buffer {
+  const payloads = records.map((r) => JSON.stringify([r.seq, r.statements.map((s) => [s.sql, encodeParams(s.params)])]));
+  let total = 0;
+  for (const p of payloads) total += HEADER + Buffer.byteLength(p);
+  const out = Buffer.allocUnsafe(total);
+  let offset = 0;
+  for (const p of payloads) {
+    const length = out.write(p, offset + HEADER, 'utf8');
+    out.writeUInt32LE(length, offset);
+    out.writeUInt32LE(crc32(out.subarray(offset + HEADER, offset + HEADER + length)), offset + 4);
+    offset += HEADER + length;
+  }
+  return out;
 }
 
 export interface DecodedJournal {
@@ -121,7 +133,7 @@ function decodeValue(v: EncodedValue): SqlValue {
   return v !== null && typeof v === 'object' ? new Uint8Array(Buffer.from(v.b64, 'base64')) : v;
 }
 function encodeParams(p: SqlParams): EncodedParams {
-  if (Array.isArray(p)) return (p as SqlValue[]).map(encodeValue);
+  if (Array.isArray(p)) return (p as SqlValue[]).some((v) => v instanceof Uint8Array) ? (p as SqlValue[]).map(encodeValue) : (p as EncodedValue[]);
   return Object.fromEntries(Object.entries(p).map(([k, v]) => [k, encodeValue(v as SqlValue)]));
 }
 function decodeParams(p: EncodedParams): SqlParams {
