@@ -4,8 +4,9 @@
 // Exact because:
 //  - push actions are only ever inserted for new events, whose stream ordering is above every
 //    event already committed, so rows after `upTo` are all that can be new;
-//  - the only deletion (pruning read notifications) removes rows at or before the unthreaded read
-//    position, which never count, and happens in the same write that moves that position;
+//  - the only deletion (pruning read notifications) removes a row once every member it notified
+//    has pruned it, which is at or before each of their unthreaded read positions: rows that never
+//    count again for anyone;
 //  - any change of the read positions (which decide what counts) makes the entry start over.
 // Reads outside a write see committed rows only (storage.read during a request), which is where
 // /sync calls this.

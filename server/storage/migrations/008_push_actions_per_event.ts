@@ -43,22 +43,24 @@ export const migration: Migration = {
       PRIMARY KEY (room_id, user_id)
     ) WITHOUT ROWID`);
 
-    db.run(`INSERT INTO push_events (stream_ordering, room_id, event_id, thread_id, ts, notified, highlighted, actions)
+    // Grouping by event through an index on it: sorting the narrow keys and reading the rows in
+    // that order takes about half the time of sorting the rows themselves.
+    db.run(`CREATE INDEX push_actions_event ON push_actions (stream_ordering)`);
+    // Events whose members had different actions are marked with other_actions = '' and fixed below.
+    db.run(`INSERT INTO push_events (stream_ordering, room_id, event_id, thread_id, ts, notified, highlighted, actions, other_actions)
       SELECT stream_ordering, min(room_id), min(event_id), min(thread_id), min(ts),
              ' ' || group_concat(user_id, ' ') || ' ',
              coalesce(' ' || group_concat(CASE WHEN highlight = 1 THEN user_id END, ' ') || ' ', ''),
-             coalesce(min(CASE WHEN highlight = 0 THEN actions END), min(actions))
+             coalesce(min(CASE WHEN highlight = 0 THEN actions END), min(actions)),
+             CASE WHEN min(actions) != max(actions) THEN '' END
         FROM push_actions GROUP BY stream_ordering`);
-    // Members whose actions differ from the event's shared ones (mentions, custom rules): few rows.
-    const others = db.all<{ stream_ordering: number; user_id: string; actions: string }>(
-      `SELECT pa.stream_ordering, pa.user_id, pa.actions FROM push_actions pa JOIN push_events pe ON pe.stream_ordering = pa.stream_ordering
-        WHERE pa.actions != pe.actions ORDER BY pa.stream_ordering, pa.user_id`,
-    );
-    for (let i = 0; i < others.length; ) {
-      const pos = others[i]!.stream_ordering;
+    // Members whose actions differ from the event's shared ones (mentions, custom rules): few events.
+    const mixed = db.all<{ stream_ordering: number; actions: string }>(`SELECT stream_ordering, actions FROM push_events WHERE other_actions = ''`);
+    for (const event of mixed) {
       const byUser: Record<string, unknown> = {};
-      for (; i < others.length && others[i]!.stream_ordering === pos; i++) byUser[others[i]!.user_id] = JSON.parse(others[i]!.actions);
-      db.run(`UPDATE push_events SET other_actions = ? WHERE stream_ordering = ?`, [JSON.stringify(byUser), pos]);
+      const rows = db.all<{ user_id: string; actions: string }>(`SELECT user_id, actions FROM push_actions WHERE stream_ordering = ? ORDER BY user_id`, [event.stream_ordering]);
+      for (const r of rows) if (r.actions !== event.actions) byUser[r.user_id] = JSON.parse(r.actions);
+      db.run(`UPDATE push_events SET other_actions = ? WHERE stream_ordering = ?`, [JSON.stringify(byUser), event.stream_ordering]);
     }
     db.run(`INSERT INTO push_highlights (user_id, stream_ordering, room_id) SELECT user_id, stream_ordering, room_id FROM push_actions WHERE highlight = 1`);
     // A member's rows that are left start after those pruning already deleted: recording that
