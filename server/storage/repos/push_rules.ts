@@ -80,21 +80,31 @@ export interface UnreadCount {
 /**
  * Unread notifications of a user in a room, per thread: those after both the unthreaded read
  * position and the thread's own read position. A range of the room's rows after the unthreaded
- * position, filtered to the user's.
+ * position, filtered to the user's and counted in SQL.
  */
 export function unreadCounts(db: SqlReader, userId: string, roomId: string): UnreadCount[] {
+  const me = needle(userId);
   const positions = readPositionsIn(db, userId, roomId);
   const unthreaded = positions.find((p) => p.thread_id === '')?.stream_ordering ?? 0;
-  const threadRead = new Map(positions.map((p) => [p.thread_id, p.stream_ordering]));
-  const counts = new Map<string, UnreadCount>();
-  for (const a of pushActionsAfter(db, userId, roomId, unthreaded)) {
-    if (a.stream_ordering <= (threadRead.get(a.thread_id) ?? 0)) continue;
-    let c = counts.get(a.thread_id);
-    if (!c) counts.set(a.thread_id, (c = { thread_id: a.thread_id, notifications: 0, highlights: 0 }));
-    c.notifications++;
-    c.highlights += a.highlight;
+  const counts = db.all<UnreadCount>(
+    `SELECT thread_id, count(*) AS notifications, coalesce(sum(instr(highlighted, ?) > 0), 0) AS highlights
+       FROM push_events WHERE room_id = ? AND stream_ordering > ? AND instr(notified, ?) > 0 GROUP BY thread_id`,
+    [me, roomId, unthreaded, me],
+  );
+  for (const p of positions) {
+    if (p.thread_id === '' || p.stream_ordering <= unthreaded) continue;
+    const c = counts.find((x) => x.thread_id === p.thread_id);
+    if (!c) continue;
+    // Read in that thread up to its own position: take those back out.
+    const read = db.get<{ n: number; h: number }>(
+      `SELECT count(*) AS n, coalesce(sum(instr(highlighted, ?) > 0), 0) AS h FROM push_events
+        WHERE room_id = ? AND stream_ordering > ? AND stream_ordering <= ? AND thread_id = ? AND instr(notified, ?) > 0`,
+      [me, roomId, unthreaded, p.stream_ordering, p.thread_id, me],
+    )!;
+    c.notifications -= read.n;
+    c.highlights -= read.h;
   }
-  return [...counts.values()];
+  return counts.filter((c) => c.notifications > 0);
 }
 
 /** The user's read positions in a room: '' is the unthreaded one, others are per thread. */
