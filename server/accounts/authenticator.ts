@@ -9,7 +9,7 @@ export function bearerToken(header: string | undefined): string | null {
 }
 
 export function createAuthenticator(accounts: AccountService): Authenticator {
-  return async (req) => {
+  return (req) => {
     const token = bearerToken(req.headers.authorization);
     if (token === null) return null;
     return accounts.authenticateToken(token, { ip: req.socket.remoteAddress ?? '', userAgent: req.headers['user-agent'] ?? null });

@@ -1,4 +1,5 @@
 // Matrix errors: every failure leaves the server as {errcode, error} JSON, never an HTML page.
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from '../log.ts';
 import { StorageError } from '../storage/errors.ts';
@@ -40,27 +41,46 @@ export const notFoundHandler: RequestHandler = (_req, _res, next) => next(errors
 
 /** Turns anything thrown into a Matrix error response; unexpected errors are logged, not leaked. */
 export function errorHandler(log: Logger): ErrorRequestHandler {
-  return (err, req, res, _next) => {
-    let matrix: MatrixError;
-    if (err instanceof MatrixError) matrix = err;
-    else if (err instanceof StorageError) matrix = errors.unknown('storage write failed'); // already logged by storage
-    else if (isDiskFull(err)) {
-      // Not a bug but the host's disk: say so, and keep the log to one line.
-      log.warn(`${req.method} ${req.path} failed: disk full (${err.code})`);
-      matrix = errors.unknown('The server is out of disk space; try again later');
-    } else if (isHttpError(err) && err.status === 413) matrix = errors.tooLarge();
-    else if (isHttpError(err) && err.status >= 400 && err.status < 500) {
-      matrix = new MatrixError(err.status, 'M_UNKNOWN', err.expose && err.message ? err.message : 'Bad request');
-    } else {
-      log.error(`${req.method} ${req.path} failed`, err);
-      matrix = errors.unknown();
-    }
-    if (res.headersSent) {
-      res.destroy();
-      return;
-    }
-    res.status(matrix.status).json(matrix.toJSON());
-  };
+  return (err, req, res, _next) => sendError(log, req, res, err);
+}
+
+/** Answers a request with the Matrix error for `err` (or drops the connection if the answer had begun). */
+export function sendError(log: Logger, req: IncomingMessage, res: ServerResponse, err: unknown): void {
+  const matrix = toMatrixError(log, req, err);
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.removeHeader('content-type'); // one a handler set for what it meant to send (media)
+  sendJson(res, matrix.status, matrix.toJSON());
+}
+
+/** The error a client sees for `err`: its own when it is a MatrixError or an HTTP client error, else 500 M_UNKNOWN. */
+function toMatrixError(log: Logger, req: IncomingMessage, err: unknown): MatrixError {
+  if (err instanceof MatrixError) return err;
+  if (err instanceof StorageError) return errors.unknown('storage write failed'); // already logged by storage
+  const where = `${req.method} ${req.url?.split('?')[0]}`;
+  if (isDiskFull(err)) {
+    // Not a bug but the host's disk: say so, and keep the log to one line.
+    log.warn(`${where} failed: disk full (${err.code})`);
+    return errors.unknown('The server is out of disk space; try again later');
+  }
+  if (isHttpError(err) && err.status === 413) return errors.tooLarge();
+  if (isHttpError(err) && err.status >= 400 && err.status < 500) {
+    return new MatrixError(err.status, 'M_UNKNOWN', err.expose && err.message ? err.message : 'Bad request');
+  }
+  log.error(`${where} failed`, err);
+  return errors.unknown();
+}
+
+/** A JSON answer, written at once: status, two headers and the body in one write. */
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.statusCode = status;
+  // express's res.json kept a Content-Type a handler had set; so does this.
+  if (!res.hasHeader('content-type')) res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(text));
+  res.end(text);
 }
 
 interface HttpError {

@@ -1,10 +1,13 @@
 // The route table: every endpoint is declared once with its method, paths and auth need.
 // Handlers stay thin: they get a parsed context and return the JSON body to send.
-// Knowing every declared path lets the fallback tell 405 (known path, wrong method) from 404.
-import express, { type Express, type Request, type Response, type RequestHandler } from 'express';
-import { match, type MatchFunction } from 'path-to-regexp';
-import { errors } from './errors.ts';
-import { parseJsonBody, type JsonObject } from './body.ts';
+// Requests are matched by one walk of a path tree (router.ts) and handlers are called directly,
+// not through express's middleware chain: the per-request cost is on every message's path.
+// Knowing every declared path lets the table tell 405 (known path, wrong method) from 404.
+import express, { type Request, type Response, type RequestHandler } from 'express';
+import { errors, sendError, sendJson } from './errors.ts';
+import { parseJsonBody, readBody, type JsonObject } from './body.ts';
+import { PathRouter } from './router.ts';
+import type { Logger } from '../log.ts';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
@@ -15,8 +18,8 @@ export interface Requester {
   isAdmin: boolean;
 }
 
-/** Resolves the access token of a request, or throws M_MISSING_TOKEN / M_UNKNOWN_TOKEN. */
-export type Authenticator = (req: Request) => Promise<Requester | null>;
+/** The owner of a request's access token: null without a token; throws M_UNKNOWN_TOKEN for a bad one. */
+export type Authenticator = (req: Request) => Requester | null;
 
 export interface Ctx {
   req: Request;
@@ -43,7 +46,9 @@ interface Route {
   method: Method;
   paths: string[];
   handler: Handler;
-  options: RouteOptions;
+  auth: 'required' | 'optional' | 'none';
+  /** The table reads and parses a JSON body (every method but GET, unless the handler reads the raw stream). */
+  readsJson: boolean;
 }
 
 /** `/_matrix/client/v3/...` and its legacy `r0` twin. */
@@ -60,7 +65,13 @@ export class RouteTable {
   private readonly routes: Route[] = [];
 
   add(method: Method, paths: string | string[], handler: Handler, options: RouteOptions = {}): void {
-    this.routes.push({ method, paths: Array.isArray(paths) ? paths : [paths], handler, options });
+    this.routes.push({
+      method,
+      paths: Array.isArray(paths) ? paths : [paths],
+      handler,
+      auth: options.auth ?? 'required',
+      readsJson: !options.rawBody && method !== 'GET',
+    });
   }
   get(paths: string | string[], handler: Handler, options?: RouteOptions): void {
     this.add('GET', paths, handler, options);
@@ -80,80 +91,94 @@ export class RouteTable {
     return this.routes.flatMap((r) => r.paths.map((path) => ({ method: r.method, path })));
   }
 
-  mount(app: Express, deps: { authenticate: Authenticator; maxJsonBytes: number }): void {
-    const raw = express.raw({ type: () => true, limit: deps.maxJsonBytes });
-    // Routes are grouped by their literal path prefix, so a request is matched against the few
-    // routes sharing its prefix instead of every route in turn. Routes of different groups can
-    // never match the same path, so the order within each group is the whole order that matters.
-    const groups = new Map<string, express.Router>();
-    const routerFor = (path: string): express.Router | null => {
-      const key = groupKey(path);
-      if (key === null) return null;
-      let router = groups.get(key);
-      if (!router) groups.set(key, (router = express.Router()));
-      return router;
-    };
-    app.use((req, res, next) => {
-      const router = groups.get(groupKey(req.path) ?? '');
-      if (router) router(req, res, next);
-      else next();
-    });
-    for (const route of this.routes) {
-      const chain: RequestHandler[] = [];
-      if (!route.options.rawBody && route.method !== 'GET') chain.push(raw);
-      chain.push(async (req, res) => {
+  /**
+   * A function answering the requests of declared routes; it returns false, having done nothing,
+   * for any other path. `req` and `res` must already be express's (handlers use res.status(), req.get()).
+   */
+  dispatcher(deps: { authenticate: Authenticator; maxJsonBytes: number; log: Logger }): (req: Request, res: Response) => boolean {
+    const router = new PathRouter<Route>();
+    for (const route of this.routes) for (const path of route.paths) router.add(route.method, path, route);
+    // Compressed bodies (rare) go through body-parser, which knows every Content-Encoding.
+    const inflatingReader = express.raw({ type: () => true, limit: deps.maxJsonBytes });
+    const { authenticate, maxJsonBytes, log } = deps;
+
+    const run = (route: Route, req: Request, res: Response, params: Record<string, string>, raw: Buffer | undefined): void => {
+      let result: unknown;
+      try {
         // Malformed JSON is reported as such whoever sent it, before auth.
-        const body = route.options.rawBody || route.method === 'GET' ? {} : parseJsonBody(req.body);
-        const auth = route.options.auth ?? 'required';
+        const body = route.readsJson ? parseJsonBody(raw) : {};
         let requester: Requester | null = null;
-        if (auth !== 'none') {
-          requester = await deps.authenticate(req);
-          if (!requester && auth === 'required') throw errors.missingToken();
+        if (route.auth !== 'none') {
+          requester = authenticate(req);
+          if (!requester && route.auth === 'required') throw errors.missingToken();
         }
-        const ctx: Ctx = {
-          req,
-          res,
-          params: req.params as Record<string, string>,
-          query: firstValues(req.query),
-          body,
-          requester,
-          get user() {
-            if (!requester) throw errors.missingToken();
-            return requester;
-          },
-        };
-        const result = await route.handler(ctx);
-        if (result !== undefined && !res.headersSent) res.status(200).json(result);
-      });
-      const method = route.method.toLowerCase() as 'get' | 'post' | 'put' | 'delete';
-      for (const path of route.paths) {
-        // A path with a parameter among its first segments has no fixed prefix: matched on its own, after the groups.
-        const router = routerFor(path);
-        if (router) router[method](path, ...chain);
-        else app[method](path, ...chain);
+        result = route.handler(new RequestContext(req, res, params, queryOf(req), body, requester));
+      } catch (err) {
+        sendError(log, req, res, err);
+        return;
       }
-    }
-    const matchers: MatchFunction<object>[] = this.routes.flatMap((r) => r.paths.map((p) => match(p)));
-    // Known path, wrong method → 405; anything else falls through to the 404 handler.
-    app.use((req, _res, next) => {
-      if (matchers.some((m) => m(req.path) !== false)) next(errors.methodNotAllowed());
-      else next();
-    });
+      if (result instanceof Promise) {
+        result.then(
+          (value: unknown) => answer(res, value),
+          (err: unknown) => sendError(log, req, res, err),
+        );
+      } else answer(res, result);
+    };
+
+    return (req, res) => {
+      let match;
+      try {
+        match = router.find(req.method, req.path);
+      } catch (err) {
+        sendError(log, req, res, err); // a parameter that is not valid percent-encoding
+        return true;
+      }
+      if (match.kind === 'none') return false;
+      if (match.kind === 'wrong-method') {
+        sendError(log, req, res, errors.methodNotAllowed());
+        return true;
+      }
+      const { value: route, params } = match;
+      if (!route.readsJson) run(route, req, res, params, undefined);
+      else if (req.headers['content-encoding'] === undefined) {
+        readBody(req, maxJsonBytes, (err, raw) => (err ? sendError(log, req, res, err) : run(route, req, res, params, raw)));
+      } else {
+        inflatingReader(req, res, (err?: unknown) => (err ? sendError(log, req, res, err) : run(route, req, res, params, req.body as Buffer | undefined)));
+      }
+      return true;
+    };
   }
 }
 
-const GROUP_SEGMENTS = 4;
+/** The ctx handlers get; `user` is a getter so routes with optional auth can still ask. */
+class RequestContext implements Ctx {
+  readonly req: Request;
+  readonly res: Response;
+  readonly params: Record<string, string>;
+  readonly query: Record<string, string | undefined>;
+  readonly body: JsonObject;
+  readonly requester: Requester | null;
+  constructor(req: Request, res: Response, params: Record<string, string>, query: Record<string, string | undefined>, body: JsonObject, requester: Requester | null) {
+    this.req = req;
+    this.res = res;
+    this.params = params;
+    this.query = query;
+    this.body = body;
+    this.requester = requester;
+  }
+  get user(): Requester {
+    if (!this.requester) throw errors.missingToken();
+    return this.requester;
+  }
+}
 
-/**
- * The first segments of a path ("/_matrix/client/v3/rooms"), lower-cased as express matches
- * case-insensitively, without a trailing slash (express is not strict about it); null when a
- * route's path has a parameter or pattern among them.
- */
-function groupKey(path: string): string | null {
-  const trimmed = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
-  const segments = trimmed.toLowerCase().split('/', GROUP_SEGMENTS + 1);
-  if (segments.some((s) => /[:*{}()?+\\[\]]/.test(s))) return null;
-  return segments.join('/');
+/** A handler's return value is the 200 JSON answer; undefined means it answered itself. */
+function answer(res: Response, result: unknown): void {
+  if (result !== undefined && !res.headersSent) sendJson(res, 200, result);
+}
+
+function queryOf(req: Request): Record<string, string | undefined> {
+  return req.url.includes('?') ? firstValues(req.query) : {};
 }
 
 function firstValues(query: Request['query']): Record<string, string | undefined> {
