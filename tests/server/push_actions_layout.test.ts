@@ -194,3 +194,42 @@ test('read notifications older than 30 days stop being listed for the reader; ro
     fs.rmSync(offsetFile, { force: true });
   }
 }, 90_000);
+
+test('counts kept between incremental syncs stay exact whether a few or many notifications (in any room) arrived since', async () => {
+  const server = await startServer();
+  servers.push(server);
+  const ann = await newUser(server, 'ann');
+  const ben = await newUser(server, 'ben');
+  const family = await sharedRoom(ann, [ben]);
+  const other = await sharedRoom(ann, [ben]);
+  const counts = async (roomId: string) => (await ben.sync())?.rooms?.join?.[roomId]?.unread_notifications;
+  await ben.sync();
+  await ann.text(family, 'one');
+  expect(await counts(family)).toEqual({ notification_count: 1, highlight_count: 0 });
+  // Many since the last count (read as a range), in both rooms, with events that notify nobody between.
+  for (let i = 0; i < 6; i++) {
+    const id = await ann.text(family, `family ${i}`);
+    await ann.send(family, { 'm.relates_to': { rel_type: 'm.annotation', event_id: id, key: '👍' } }, 'm.reaction');
+    await ann.text(other, `other ${i}`, i === 3 ? { 'm.mentions': { user_ids: [ben.userId] } } : {});
+  }
+  const body = await ben.sync();
+  expect(body.rooms.join[family].unread_notifications).toEqual({ notification_count: 7, highlight_count: 0 });
+  expect(body.rooms.join[other].unread_notifications).toEqual({ notification_count: 6, highlight_count: 1 });
+  // A few since (read position by position), then one in the other room only, then a read.
+  await ann.text(family, 'two', { 'm.mentions': { user_ids: [ben.userId] } });
+  expect(await counts(family)).toEqual({ notification_count: 8, highlight_count: 1 });
+  const last = await ann.text(other, 'three');
+  expect(await counts(other)).toEqual({ notification_count: 7, highlight_count: 1 });
+  await ann.text(family, 'four');
+  expect(await counts(family)).toEqual({ notification_count: 9, highlight_count: 1 });
+  await ben.ok('POST', `/rooms/${enc(other)}/receipt/m.read/${enc(last)}`, {});
+  await ann.text(other, 'five');
+  expect(await counts(other)).toEqual({ notification_count: 1, highlight_count: 0 });
+  // The same counts from the database alone, after a restart.
+  await server.stop();
+  const again = await startServer({ dataDir: server.dataDir });
+  servers.push(again);
+  const fresh = await new TestUser(again, ben.login).sync({ fresh: true });
+  expect(fresh.rooms.join[family].unread_notifications).toEqual({ notification_count: 9, highlight_count: 1 });
+  expect(fresh.rooms.join[other].unread_notifications).toEqual({ notification_count: 1, highlight_count: 0 });
+}, 60_000);

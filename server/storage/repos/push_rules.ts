@@ -125,6 +125,25 @@ export function pushActionsAfter(db: SqlReader, userId: string, roomId: string, 
   );
 }
 
+/** The newest stream ordering with push actions, in any room (0 when none). */
+export function latestPushPosition(db: SqlReader): number {
+  return db.get<{ s: number | null }>(`SELECT max(stream_ordering) AS s FROM push_events`)?.s ?? 0;
+}
+
+/** The user's push actions in a room in (after, upTo], one primary-key lookup per stream ordering. */
+export function pushActionsAt(db: SqlReader, userId: string, roomId: string, after: number, upTo: number): { thread_id: string; stream_ordering: number; highlight: number }[] {
+  const me = needle(userId);
+  const out: { thread_id: string; stream_ordering: number; highlight: number }[] = [];
+  for (let pos = after + 1; pos <= upTo; pos++) {
+    const row = db.get<{ thread_id: string; stream_ordering: number; highlight: number }>(
+      `SELECT thread_id, stream_ordering, instr(highlighted, ?) > 0 AS highlight FROM push_events WHERE stream_ordering = ? AND room_id = ? AND instr(notified, ?) > 0`,
+      [me, pos, roomId, me],
+    );
+    if (row) out.push(row);
+  }
+  return out;
+}
+
 /**
  * The user's read positions in a room (kind 'read') and their push actions there after a stream
  * ordering (kind 'action'), in one statement: what an unread count that is kept up to date needs
