@@ -22,6 +22,26 @@ export function effectivePowerLevels(content: JsonObject | undefined, creator: s
   if (!content) {
     return { ban: 50, kick: 50, redact: 50, invite: 0, events_default: 0, state_default: 0, users_default: 0, events: {}, users: { [creator]: 100 }, notifications: { room: 50 } };
   }
+  // Every event's auth check and push evaluation asks; the content of a state event never changes
+  // (state cache objects are shared, not mutated), so its levels are worked out once. Frozen: shared.
+  let levels = derived.get(content);
+  if (!levels) {
+    levels = deepFreeze(fromContent(content));
+    derived.set(content, levels);
+  }
+  return levels;
+}
+
+const derived = new WeakMap<JsonObject, PowerLevels>();
+
+function deepFreeze(pl: PowerLevels): PowerLevels {
+  Object.freeze(pl.events);
+  Object.freeze(pl.users);
+  Object.freeze(pl.notifications);
+  return Object.freeze(pl);
+}
+
+function fromContent(content: JsonObject): PowerLevels {
   return {
     ban: int(content.ban, 50),
     kick: int(content.kick, 50),
