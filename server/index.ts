@@ -110,9 +110,9 @@ export async function startHomeserver(
   const status = new StatusService({ feed: statusFeed, clock: systemClock, log, authenticate: (token, seen) => accountServices.accounts.authenticateToken(token, seen) });
   const services = { config, log, storage, clock: systemClock, ...accountServices, notifier, e2ee, media, rooms, userData, push: { pushers }, limits: new ActionLimiter(config.actionRateLimits), status, searchIndex };
   const ctx: ServerContext = { ...services, sync: new SyncService(createStreamProviders(services), notifier) };
-  const { app } = createApp(ctx, createAuthenticator(accountServices.accounts));
+  const { app, serverOptions } = createApp(ctx, createAuthenticator(accountServices.accounts));
 
-  const server = http.createServer(app);
+  const server = http.createServer(serverOptions, app);
   answerClientErrorsAsJson(server);
   // Whatever a finished request wrote (an account, an upload) may show in the status; only watched when someone listens.
   server.on('request', (_req: http.IncomingMessage, res: http.ServerResponse) => {

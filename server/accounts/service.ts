@@ -160,8 +160,7 @@ export class AccountService {
 
   /** The requester behind an access token, or M_UNKNOWN_TOKEN. */
   authenticateToken(accessToken: string, seen?: { ip: string; userAgent: string | null }): Requester {
-    const tokenHash = hashToken(accessToken);
-    const owner = this.tokenOwners.find(tokenHash, () => this.storage.read((db) => tokens.findTokenOwner(db, tokenHash)));
+    const owner = this.tokenOwners.find(accessToken, () => this.storage.read((db) => tokens.findTokenOwner(db, hashToken(accessToken))));
     if (!owner || owner.deactivated) throw errors.unknownToken();
     if (seen) {
       this.lastSeen.set(`${owner.user_id}|${owner.device_id}`, { ...seen, ts: this.clock.now() });

@@ -1,6 +1,6 @@
 // The HTTP request listener: CORS on every answer, the route table, then express for the rest
 // (the web client's files, the 404) and JSON errors.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import express, { type Express, type Request, type Response } from 'express';
 import path from 'node:path';
 import { setCorsHeaders } from './cors.ts';
@@ -12,7 +12,15 @@ import type { ServerContext } from '../context.ts';
 
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
-export function createApp(ctx: ServerContext, authenticate: Authenticator): { app: RequestListener; routes: RouteTable } {
+export interface App {
+  /** The request listener. */
+  app: RequestListener;
+  /** For http.createServer(serverOptions, app): requests and responses born with express's helpers. */
+  serverOptions: http.ServerOptions;
+  routes: RouteTable;
+}
+
+export function createApp(ctx: ServerContext, authenticate: Authenticator): App {
   const fallback = express();
   fallback.disable('x-powered-by');
   fallback.set('etag', false);
@@ -30,9 +38,11 @@ export function createApp(ctx: ServerContext, authenticate: Authenticator): { ap
   registerAll(routes, ctx);
   const dispatch = routes.dispatcher({ authenticate, maxJsonBytes: ctx.config.maxJsonBytes, log: ctx.log });
 
+  const { ExpressRequest, ExpressResponse } = expressClasses(fallback);
   const app: RequestListener = (req, res) => {
     try {
-      useExpressPrototypes(fallback, req, res);
+      if (req instanceof ExpressRequest && res instanceof ExpressResponse) (req as IncomingMessage & { res?: ServerResponse }).res = res;
+      else useExpressPrototypes(fallback, req, res); // a server made without serverOptions
       setCorsHeaders(res);
       if (req.method === 'OPTIONS') {
         res.statusCode = 204;
@@ -44,7 +54,20 @@ export function createApp(ctx: ServerContext, authenticate: Authenticator): { ap
       sendError(ctx.log, req, res, err); // a bug, not the client's input: never let it stop the server
     }
   };
-  return { app, routes };
+  return { app, serverOptions: { IncomingMessage: ExpressRequest, ServerResponse: ExpressResponse }, routes };
+}
+
+/**
+ * Node's request and response classes with express's request and response helpers (res.status(),
+ * res.json(), req.get(), req.path ...) in their prototype chain, so each request starts out as
+ * express's without a per-request Object.setPrototypeOf (slow in V8).
+ */
+function expressClasses(app: Express): { ExpressRequest: typeof http.IncomingMessage; ExpressResponse: typeof http.ServerResponse } {
+  class ExpressRequest extends http.IncomingMessage {}
+  Object.setPrototypeOf(ExpressRequest.prototype, app.request);
+  class ExpressResponse<R extends IncomingMessage = IncomingMessage> extends http.ServerResponse<R> {}
+  Object.setPrototypeOf(ExpressResponse.prototype, app.response);
+  return { ExpressRequest, ExpressResponse };
 }
 
 /** What express's app.handle does first, so handlers keep express's request and response helpers. */
