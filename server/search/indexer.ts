@@ -20,6 +20,8 @@ import { SEARCHABLE, unindexRedacted } from './service.ts';
 const DEFAULT_DELAY_MS = delayFromEnv() ?? 200;
 /** Pending texts that start the index write at once. */
 const MAX_PENDING = 500;
+/** After a failed index write (e.g. a full disk), the next try waits this long. */
+const RETRY_MS = 5_000;
 
 export class SearchIndexer {
   private readonly storage: Storage;
@@ -31,6 +33,8 @@ export class SearchIndexer {
   private dirty = false;
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
+  /** The last index write failed: retry after RETRY_MS, not at once. */
+  private failing = false;
   private closed = false;
 
   constructor(options: { storage: Storage; log: Logger; delayMs?: number }) {
@@ -61,8 +65,9 @@ export class SearchIndexer {
     if (!field) return;
     this.dirty = true;
     const text = event.content[field];
-    if (typeof text === 'string' && text) this.pending.set(event.eventId, { pos: event.streamPos, text });
-    this.schedule(this.pending.size >= MAX_PENDING ? 0 : this.delayMs);
+    // Beyond the cap, texts are read back from the stored events (while index writes fail, say).
+    if (typeof text === 'string' && text && this.pending.size < MAX_PENDING) this.pending.set(event.eventId, { pos: event.streamPos, text });
+    this.schedule(this.pending.size >= MAX_PENDING && !this.failing ? 0 : this.delayMs);
   }
 
   /** Resolves once every event stored before the call is in the index (or its write failed: logged). */
@@ -96,16 +101,18 @@ export class SearchIndexer {
       .write((db) => this.indexNew(db))
       .then(
         (indexedTo) => {
+          this.failing = false;
           for (const [id, p] of this.pending) if (p.pos <= indexedTo) this.pending.delete(id);
         },
         (err: unknown) => {
+          this.failing = true;
           this.dirty = true;
           this.log.warn(`search index: could not index new events, will retry: ${(err as Error).message}`);
         },
       )
       .finally(() => {
         this.running = null;
-        if (this.dirty) this.schedule(this.delayMs);
+        if (this.dirty) this.schedule(this.failing ? Math.max(RETRY_MS, this.delayMs) : this.delayMs);
       });
     return this.running;
   }
@@ -128,7 +135,7 @@ export class SearchIndexer {
       if (!text) continue;
       const tokens = { body: '', name: '', topic: '' };
       tokens[field] = indexTokens(text);
-      if (tokens[field]) searchRepo.indexEvent(db, row.stream_pos, tokens);
+      if (tokens[field]) searchRepo.indexOrReplaceEvent(db, row.stream_pos, tokens);
     }
     searchRepo.setIndexedTo(db, to);
     return to;

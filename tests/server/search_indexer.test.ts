@@ -4,6 +4,10 @@
 // unindexed is indexed at the next start (redacted and encrypted-room text excepted), and one
 // index write holds many events.
 import { afterEach, describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import path from 'node:path';
+import { FAULT_FILE_ENV } from '../../server/storage/files.ts';
+import { tempDataDir } from '../helpers/server.ts';
 import { readJournal } from '../../server/storage/journal.ts';
 import { diskFiles } from '../../server/storage/files.ts';
 import { listStorageFiles } from '../../server/storage/layout.ts';
@@ -29,7 +33,7 @@ async function search(u: TestUser, term: string): Promise<string[]> {
 /** Per journal record of the data dir: how many search index rows it inserted. */
 function indexInsertsPerRecord(dataDir: string): number[] {
   return listStorageFiles(diskFiles, dataDir).journals.flatMap((j) =>
-    readJournal(diskFiles, j.path).records.map((r) => r.statements.filter((s) => s.sql.startsWith('INSERT INTO search_fts')).length).filter((n) => n > 0),
+    readJournal(diskFiles, j.path).records.map((r) => r.statements.filter((s) => /^INSERT (OR REPLACE )?INTO search_fts/.test(s.sql)).length).filter((n) => n > 0),
   );
 }
 
@@ -71,5 +75,25 @@ describe('the search index written behind the events', () => {
     // A redaction of indexed text removes it at once.
     await again.ok('PUT', `/rooms/${enc(room)}/redact/${enc(kept[0]!)}/r2`, {});
     expect(await search(again, 'egret')).toEqual([kept[1], before]);
+  });
+
+  it('when the index write fails (full disk), searches still answer, and the text is indexed once it can be', async () => {
+    const faultDir = tempDataDir('meowtrix-fault-');
+    const control = path.join(faultDir, 'disk');
+    try {
+      const s = await server({ env: { [FAULT_FILE_ENV]: control } });
+      const [ana] = await newUsers(s, ['ana']);
+      const room = await ana.createRoom({ preset: 'private_chat' });
+      const first = await ana.text(room, 'plover one');
+      fs.writeFileSync(control, 'ENOSPC');
+      // The message is refused; the index write a search starts fails, and the search answers anyway.
+      expect((await ana.call('PUT', `/rooms/${enc(room)}/send/m.room.message/t1`, { msgtype: 'm.text', body: 'plover lost' })).status).toBe(500);
+      expect(await search(ana, 'plover')).toEqual([]);
+      fs.rmSync(control);
+      const second = await ana.text(room, 'plover two');
+      expect(await search(ana, 'plover')).toEqual([second, first]);
+    } finally {
+      fs.rmSync(faultDir, { recursive: true, force: true });
+    }
   });
 });

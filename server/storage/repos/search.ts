@@ -7,6 +7,11 @@ export function indexEvent(db: SqlWriter, streamPos: number, tokens: Record<Sear
   db.run(`INSERT INTO search_fts (docid, body, name, topic) VALUES (?, ?, ?, ?)`, [streamPos, tokens.body, tokens.name, tokens.topic]);
 }
 
+/** indexEvent() that replaces a row already there (data written by a tool that indexed it, not moving the mark). */
+export function indexOrReplaceEvent(db: SqlWriter, streamPos: number, tokens: Record<SearchKey, string>): void {
+  db.run(`INSERT OR REPLACE INTO search_fts (docid, body, name, topic) VALUES (?, ?, ?, ?)`, [streamPos, tokens.body, tokens.name, tokens.topic]);
+}
+
 const INDEXED_TO = 'search_indexed_to';
 
 /** Every event at or before this stream position has been considered for the index (undefined: never set). */
