@@ -119,10 +119,20 @@ export class RouteTable {
       }
       if (result instanceof Promise) {
         result.then(
-          (value: unknown) => answer(res, value),
+          (value: unknown) => answer(req, res, value),
           (err: unknown) => sendError(log, req, res, err),
         );
-      } else answer(res, result);
+      } else answer(req, res, result);
+    };
+
+    /** A handler's return value is the 200 JSON answer; undefined means it answered itself. */
+    const answer = (req: Request, res: Response, result: unknown): void => {
+      if (result === undefined || res.headersSent) return;
+      try {
+        sendJson(res, 200, result);
+      } catch (err) {
+        sendError(log, req, res, err); // a value JSON cannot hold (a bug): 500, not an unhandled rejection
+      }
     };
 
     return (req, res) => {
@@ -170,11 +180,6 @@ class RequestContext implements Ctx {
     if (!this.requester) throw errors.missingToken();
     return this.requester;
   }
-}
-
-/** A handler's return value is the 200 JSON answer; undefined means it answered itself. */
-function answer(res: Response, result: unknown): void {
-  if (result !== undefined && !res.headersSent) sendJson(res, 200, result);
 }
 
 function queryOf(req: Request): Record<string, string | undefined> {
