@@ -230,13 +230,19 @@ const PRUNE_BATCH = 2_000;
 export function pruneReadNotifications(db: SqlWriter, userId: string, roomId: string, readUpTo: number, before: number): void {
   const done = db.get<{ s: number }>(`SELECT stream_ordering AS s FROM push_pruned WHERE room_id = ? AND user_id = ?`, [roomId, userId])?.s ?? 0;
   if (readUpTo <= done) return;
-  const rows = db.all<{ stream_ordering: number; ts: number; notified: string }>(
-    `SELECT stream_ordering, ts, notified FROM push_events WHERE room_id = ? AND stream_ordering > ? AND stream_ordering <= ? ORDER BY stream_ordering LIMIT ?`,
-    [roomId, done, readUpTo, PRUNE_BATCH],
-  );
-  const tooNew = rows.findIndex((r) => r.ts >= before);
-  const upTo = tooNew >= 0 ? rows[tooNew]!.stream_ordering - 1 : rows.length === PRUNE_BATCH ? rows[rows.length - 1]!.stream_ordering : readUpTo;
+  // Usually the first row after the pruned ones is too new: nothing to do, one row looked at.
+  const tooNew = db.get<{ s: number }>(
+    `SELECT stream_ordering AS s FROM push_events WHERE room_id = ? AND stream_ordering > ? AND stream_ordering <= ? AND ts >= ? ORDER BY stream_ordering LIMIT 1`,
+    [roomId, done, readUpTo, before],
+  )?.s;
+  let upTo = tooNew !== undefined ? tooNew - 1 : readUpTo;
   if (upTo <= done) return;
+  const rows = db.all<{ stream_ordering: number; notified: string }>(
+    `SELECT stream_ordering, notified FROM push_events WHERE room_id = ? AND stream_ordering > ? AND stream_ordering <= ? ORDER BY stream_ordering LIMIT ?`,
+    [roomId, done, upTo, PRUNE_BATCH],
+  );
+  if (!rows.length) return; // nothing listed there to hide
+  if (rows.length === PRUNE_BATCH) upTo = rows[rows.length - 1]!.stream_ordering;
   db.run(
     `INSERT INTO push_pruned (room_id, user_id, stream_ordering) VALUES (?, ?, ?)
      ON CONFLICT (room_id, user_id) DO UPDATE SET stream_ordering = excluded.stream_ordering`,
@@ -247,8 +253,7 @@ export function pruneReadNotifications(db: SqlWriter, userId: string, roomId: st
     db.all<{ user_id: string; s: number }>(`SELECT user_id, stream_ordering AS s FROM push_pruned WHERE room_id = ?`, [roomId]).map((r) => [r.user_id, r.s]),
   );
   const gone: number[] = [];
-  for (const r of tooNew >= 0 ? rows.slice(0, tooNew) : rows) {
-    if (r.stream_ordering > upTo) break;
+  for (const r of rows) {
     const members = r.notified.trim().split(' ');
     if (members.every((m) => (pruned.get(m) ?? 0) >= r.stream_ordering)) gone.push(r.stream_ordering);
   }
