@@ -143,7 +143,8 @@ export class SearchIndexer {
 }
 
 function delayFromEnv(): number | undefined {
-  const ms = Number(process.env.MEOWTRIX_SEARCH_INDEX_DELAY_MS);
+  const raw = process.env.MEOWTRIX_SEARCH_INDEX_DELAY_MS;
+  const ms = raw ? Number(raw) : NaN;
   return Number.isSafeInteger(ms) && ms >= 0 ? ms : undefined;
 }
 
