@@ -11,8 +11,10 @@ const MAX_ROWS = 64;
 /**
  * A range of at most this many stream positions (a woken long-poll: the few events since its
  * token, in any room) is read position by position through the primary key. The room's range
- * query (room_id = ? ... ORDER BY stream_pos) is re-prepared by SQLite every time its parameters
- * are bound again (measured: ≈ 10× a primary-key lookup), so a handful of lookups is cheaper.
+ * query (room_id = ? ... ORDER BY stream_pos ... LIMIT ?) is prepared again by SQLite at every
+ * execution: sql.js's bind() first calls sqlite3_clear_bindings, which expires any statement
+ * whose plan may depend on bound values (these ORDER BY statements); measured ≈ 10× a
+ * primary-key lookup. A handful of lookups is cheaper.
  */
 const MAX_LOOKUPS = 8;
 
