@@ -13,7 +13,7 @@ import { checkAuth, AuthError, type AuthState } from './auth_rules.ts';
 import { hashAndSign } from './hashing.ts';
 import { redactEvent } from './redaction.ts';
 import { effectivePowerLevels, userLevel } from './power_levels.ts';
-import { roomVersion } from './versions.ts';
+import { roomVersion, type RoomVersion } from './versions.ts';
 import type { SigningKey } from './signing_key.ts';
 import * as roomsRepo from '../storage/repos/rooms.ts';
 import * as eventsRepo from '../storage/repos/events.ts';
@@ -23,6 +23,16 @@ import { authEventIds, relationOf, rowToPersisted, safeCanonical, stateReader, s
 import { JoinedMembersCache } from './members_cache.ts';
 
 export { rowToPersisted };
+
+/** An event RoomService.insert() stored, before the state updates and hooks. */
+interface Inserted {
+  pos: number;
+  eventId: string;
+  content: JsonObject;
+  pdu: JsonObject;
+  /** The event a redaction redacts. */
+  target: eventsRepo.EventRow | undefined;
+}
 
 /** The columns of a room's row that building an event needs. */
 type ChainHead = Pick<roomsRepo.RoomRow, 'room_id' | 'room_version' | 'creator' | 'last_pos' | 'last_event_id' | 'last_depth'>;
@@ -239,17 +249,61 @@ export class RoomService {
   private persist(db: SqlWriter, room: ChainHead, state: StateReader, draft: EventDraft, ts: number): { event: PersistedEvent; fresh: boolean } {
     const version = roomVersion(room.room_version);
     if (!version) throw errors.unknown(`Room ${room.room_id} has unsupported version ${room.room_version}`);
-    if (draft.txn) {
-      const previous = eventsRepo.findByTxn(db, draft.sender, draft.txn.deviceId, draft.txn.txnId);
-      if (previous) return { event: rowToPersisted(previous), fresh: false };
-    }
     if (draft.stateKey !== undefined && draft.skipIfUnchanged) {
       const current = state.content(draft.type, draft.stateKey);
       if (current && safeCanonical(current) === safeCanonical(draft.content)) {
         return { event: rowToPersisted(eventsRepo.getEvent(db, state.eventId(draft.type, draft.stateKey)!)!), fresh: false };
       }
     }
+    let stored: Inserted;
+    try {
+      stored = this.insert(db, room, state, draft, ts, version);
+    } catch (err) {
+      // A repeated transaction ID is looked up only now: the unique index on (sender, device, txn)
+      // refused the copy, or the copy was refused (a retry gets the original even if it would no
+      // longer be allowed). Nothing was written; the position taken is given back.
+      const previous = draft.txn && eventsRepo.findByTxn(db, draft.sender, draft.txn.deviceId, draft.txn.txnId);
+      if (!previous) throw err;
+      this.nextPos = null;
+      return { event: rowToPersisted(previous), fresh: false };
+    }
+    const { pos, eventId, content, pdu, target } = stored;
+    if (draft.stateKey !== undefined) {
+      roomsRepo.setCurrentState(db, room.room_id, draft.type, draft.stateKey, eventId, pos);
+      state.forget(draft.type, draft.stateKey);
+      if (draft.type === 'm.room.member') roomsRepo.setMembership(db, room.room_id, draft.stateKey, String(content.membership), eventId, pos);
+    }
+    if (target && !target.redacted_by) {
+      eventsRepo.markRedacted(db, target.event_id, JSON.stringify(redactEvent(JSON.parse(target.json), version)), eventId);
+      this.stateContents.evict(target.event_id);
+      if (target.state_key !== null) state.forget(target.type, target.state_key);
+    }
+    roomsRepo.advanceRoom(db, room.room_id, pos, eventId, room.last_depth + 1);
+    room.last_pos = pos;
+    this.heads.set(room.room_id, pos);
+    room.last_event_id = eventId;
+    room.last_depth += 1;
 
+    const event: PersistedEvent = {
+      streamPos: pos,
+      eventId,
+      roomId: room.room_id,
+      type: draft.type,
+      stateKey: draft.stateKey,
+      sender: draft.sender,
+      originServerTs: ts,
+      content,
+      pdu,
+    };
+    if (this.hooks.length) {
+      const view = stateView(db, room, version, state, (d, id) => this.joinedMembersCache.get(d, id));
+      for (const hook of this.hooks) hook(db, event, view);
+    }
+    return { event, fresh: true };
+  }
+
+  /** Builds, authorises, hashes and signs the event and inserts it: the only write before the state updates. */
+  private insert(db: SqlWriter, room: ChainHead, state: StateReader, draft: EventDraft, ts: number, version: RoomVersion): Inserted {
     const content: JsonObject = { ...draft.content };
     if (draft.redacts !== undefined && version.redactsInContent) content.redacts = draft.redacts;
     const pdu: JsonObject = {
@@ -325,38 +379,6 @@ export class RoomService {
       txn_device: draft.txn?.deviceId ?? null,
       txn_id: draft.txn?.txnId ?? null,
     });
-    if (draft.stateKey !== undefined) {
-      roomsRepo.setCurrentState(db, room.room_id, draft.type, draft.stateKey, eventId, pos);
-      state.forget(draft.type, draft.stateKey);
-      if (draft.type === 'm.room.member') roomsRepo.setMembership(db, room.room_id, draft.stateKey, String(content.membership), eventId, pos);
-    }
-    if (target && !target.redacted_by) {
-      eventsRepo.markRedacted(db, target.event_id, JSON.stringify(redactEvent(JSON.parse(target.json), version)), eventId);
-      this.stateContents.evict(target.event_id);
-      if (target.state_key !== null) state.forget(target.type, target.state_key);
-    }
-    roomsRepo.advanceRoom(db, room.room_id, pos, eventId, room.last_depth + 1);
-    room.last_pos = pos;
-    this.heads.set(room.room_id, pos);
-    room.last_event_id = eventId;
-    room.last_depth += 1;
-
-    const event: PersistedEvent = {
-      streamPos: pos,
-      eventId,
-      roomId: room.room_id,
-      type: draft.type,
-      stateKey: draft.stateKey,
-      sender: draft.sender,
-      originServerTs: ts,
-      content,
-      pdu,
-    };
-    if (this.hooks.length) {
-      const view = stateView(db, room, version, state, (d, id) => this.joinedMembersCache.get(d, id));
-      for (const hook of this.hooks) hook(db, event, view);
-    }
-    return { event, fresh: true };
+    return { pos, eventId, content, pdu, target };
   }
 }
-

@@ -78,3 +78,28 @@ describe('the write path after a failed write', () => {
     expect(head).toEqual({ last_pos: events.at(-1)!.pos, last_event_id: third, last_depth: events.at(-1)!.depth });
   });
 });
+
+describe('a repeated transaction ID', () => {
+  it('returns the original event, even when the copy differs or would no longer be allowed, and stores nothing', async () => {
+    const s: ServerProcess = await startServer();
+    cleanup.push(() => s.dispose());
+    const [ana, ben] = await newUsers(s, ['ana', 'ben']);
+    const room = await ana.createRoom({ preset: 'public_chat' });
+    await ben.join(room);
+    const path = `/rooms/${enc(room)}/send/m.room.message/retry-1`;
+    const original = (await ben.ok('PUT', path, { msgtype: 'm.text', body: 'hello' })).event_id;
+    expect((await ben.ok('PUT', path, { msgtype: 'm.text', body: 'a different body' })).event_id).toBe(original);
+    await ben.ok('POST', `/rooms/${enc(room)}/leave`, {});
+    // ben may no longer send here, but a retry of what he sent before is answered as before.
+    expect((await ben.ok('PUT', path, { msgtype: 'm.text', body: 'hello' })).event_id).toBe(original);
+    expect((await ben.call('PUT', `/rooms/${enc(room)}/send/m.room.message/retry-2`, { msgtype: 'm.text', body: 'new' })).status).toBe(403);
+    const page = await ana.ok('GET', `/rooms/${enc(room)}/messages?dir=b&limit=50`);
+    expect(page.chunk.filter((e: any) => e.type === 'm.room.message').map((e: any) => e.content.body)).toEqual(['hello']);
+    // Positions taken by refused copies are given back: the next event follows the last stored one.
+    const next = await ana.text(room, 'after the retries');
+    await s.stop();
+    const { events } = await storedChain(s.dataDir, room);
+    expect(events.at(-1)!.id).toBe(next);
+    expect(events.at(-1)!.pos).toBe(events.at(-2)!.pos + 1);
+  });
+});
