@@ -51,7 +51,9 @@ export function validateFilter(v: unknown, fail: Fail = errors.badJson): JsonObj
 }
 
 /** Filters kept parsed, per stored ID or inline text: a client sends the same one with every long-poll. */
-const MAX_RESOLVED = 2_000;
+const MAX_RESOLVED = 1_000;
+/** Longer inline filters are parsed every time (bounds what a client can make the server keep). */
+const MAX_KEPT_INLINE = 4_096;
 const NO_FILTER: JsonObject = Object.freeze({});
 /** Per storage (tests run several servers in one process), emptied when user_filters changes. */
 const resolvedBy = new WeakMap<Storage, { version: number; filters: Map<string, JsonObject> }>();
@@ -73,6 +75,7 @@ export function resolveFilter(storage: Storage, userId: string, param: string | 
   let filter = resolved.get(key);
   if (filter === undefined) {
     filter = deepFreeze(inline ? parseInlineFilter(param) : storedFilter(storage, userId, param));
+    if (inline && param.length > MAX_KEPT_INLINE) return filter;
     if (resolved.size >= MAX_RESOLVED) resolved.clear();
     resolved.set(key, filter);
   }
