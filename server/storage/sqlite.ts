@@ -4,13 +4,16 @@ import fs from 'node:fs';
 import initSqlJs, { type Database, type Statement, type SqlJsStatic } from 'sql.js';
 import type { Row, SqlParams, SqlWriter } from './types.ts';
 import type { JournalRecord } from './journal.ts';
+import { StatementReuse } from './statement_reuse.ts';
 
 const require = createRequire(import.meta.url);
 let sqlJs: Promise<SqlJsStatic> | null = null;
+/** The module loadSqlJs() loaded, once it has (statement reuse needs its exported functions). */
+let loadedSqlJs: SqlJsStatic | null = null;
 
 /** Loads the sql.js WASM module once per process. */
 export function loadSqlJs(): Promise<SqlJsStatic> {
-  sqlJs ??= initSqlJs({ wasmBinary: fs.readFileSync(require.resolve('sql.js/dist/sql-wasm.wasm')) as unknown as ArrayBuffer });
+  sqlJs ??= initSqlJs({ wasmBinary: fs.readFileSync(require.resolve('sql.js/dist/sql-wasm.wasm')) as unknown as ArrayBuffer }).then((SQL) => (loadedSqlJs = SQL));
   return sqlJs;
 }
 
@@ -18,6 +21,7 @@ export function loadSqlJs(): Promise<SqlJsStatic> {
 export class SqliteRunner implements SqlWriter {
   private readonly cache = new Map<string, Statement>();
   private readonly names = new Map<string, string[]>();
+  private readonly reuse = new StatementReuse(loadedSqlJs);
   readonly db: Database;
   constructor(db: Database) {
     this.db = db;
@@ -57,6 +61,8 @@ export class SqliteRunner implements SqlWriter {
     let stmt = this.cache.get(sql);
     if (!stmt) {
       stmt = this.db.prepare(sql);
+      // Kept compiled between runs (see statement_reuse.ts).
+      this.reuse.adopt(stmt, sql);
       this.cache.set(sql, stmt);
     }
     stmt.bind((params ?? []) as never);
