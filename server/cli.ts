@@ -19,7 +19,7 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(USAGE);
     return;
   }
-  const command = COMMANDS[name];
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!command) fail(`unknown command "${name}"\n\n${USAGE}`);
   await command(args);
 }

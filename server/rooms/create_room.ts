@@ -28,7 +28,7 @@ export function planCreateRoom(body: JsonObject, creator: string, serverName: st
   const visibility = optString(body, 'visibility') ?? 'private';
   if (visibility !== 'public' && visibility !== 'private') throw errors.invalidParam('visibility must be "public" or "private"');
   const presetName = optString(body, 'preset') ?? (visibility === 'public' ? 'public_chat' : 'private_chat');
-  const preset = PRESETS[presetName];
+  const preset = Object.hasOwn(PRESETS, presetName) ? PRESETS[presetName] : undefined;
   if (!preset) throw errors.invalidParam(`Unknown preset "${presetName}"`);
 
   const version = optString(body, 'room_version') ?? DEFAULT_ROOM_VERSION;

@@ -34,7 +34,9 @@ export function redactEvent(event: JsonObject, version: RoomVersion): JsonObject
 
 export function redactContent(type: string, content: JsonObject, v11: boolean): JsonObject {
   if (v11 && type === 'm.room.create') return { ...content };
-  const allowed = (v11 ? CONTENT_V11 : CONTENT_V10)[type] ?? [];
+  const table = v11 ? CONTENT_V11 : CONTENT_V10;
+  // Own keys only: an event type may be any string, "constructor" included.
+  const allowed = Object.hasOwn(table, type) ? table[type]! : [];
   const out: JsonObject = {};
   for (const key of allowed) if (key in content) out[key] = content[key]!;
   if (v11 && type === 'm.room.member' && isObject(content.third_party_invite) && 'signed' in content.third_party_invite) {

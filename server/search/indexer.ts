@@ -61,7 +61,7 @@ export class SearchIndexer {
       unindexRedacted(db, event);
       return;
     }
-    const field = SEARCHABLE[event.type];
+    const field = Object.hasOwn(SEARCHABLE, event.type) ? SEARCHABLE[event.type] : undefined;
     if (!field) return;
     this.dirty = true;
     const text = event.content[field];

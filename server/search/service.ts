@@ -47,7 +47,7 @@ export function indexOnPersist(db: SqlWriter, event: PersistedEvent, state: Room
     unindexRedacted(db, event);
     return;
   }
-  const field = SEARCHABLE[event.type];
+  const field = Object.hasOwn(SEARCHABLE, event.type) ? SEARCHABLE[event.type] : undefined;
   const text = field && event.content[field];
   if (!field || typeof text !== 'string' || !text || state.content('m.room.encryption', '')) return;
   const tokens = { body: '', name: '', topic: '' };
@@ -74,7 +74,7 @@ export function parseCriteria(body: JsonObject): Criteria {
   if (!isObject(c)) throw errors.badJson('search_categories.room_events is the only category and is required');
   if (typeof c.search_term !== 'string') throw errors.badJson('room_events.search_term must be a string');
   const keyNames = c.keys === undefined ? Object.keys(KEYS) : c.keys;
-  if (!Array.isArray(keyNames) || keyNames.some((k) => typeof k !== 'string' || !KEYS[k])) throw errors.badJson(`keys may only list ${Object.keys(KEYS).join(', ')}`);
+  if (!Array.isArray(keyNames) || keyNames.some((k) => typeof k !== 'string' || !Object.hasOwn(KEYS, k))) throw errors.badJson(`keys may only list ${Object.keys(KEYS).join(', ')}`);
   const filterJson = c.filter ?? {};
   if (!isObject(filterJson)) throw errors.badJson('filter must be an object');
   if (filterJson.limit !== undefined && !(Number.isInteger(filterJson.limit) && (filterJson.limit as number) >= 0)) throw errors.badJson('filter.limit must be a non-negative integer');

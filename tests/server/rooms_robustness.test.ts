@@ -67,4 +67,23 @@ describe('robustness', () => {
     expect(history.chunk.some((ev: any) => ev.sender === eve.userId)).toBe(false);
     await anna.text(roomId, 'still fine');
   }, 240_000);
+
+  it('treats names of JavaScript built-ins as ordinary event types and presets', async () => {
+    // Lookup tables keyed by event type or preset must not find Object.prototype's members
+    // (a 'constructor' event's redaction once answered 500).
+    const r = enc(roomId);
+    for (const [i, type] of ['constructor', 'toString', '__proto__', 'hasOwnProperty'].entries()) {
+      const sent = await anna.ok('PUT', `/rooms/${r}/send/${enc(type)}/builtin-${i}`, { body: 'odd', constructor: 1 });
+      await anna.ok('PUT', `/rooms/${r}/state/${enc(type)}/`, { v: i });
+      await anna.ok('PUT', `/rooms/${r}/redact/${enc(sent.event_id)}/builtin-redact-${i}`, {});
+      const redacted = await anna.ok('GET', `/rooms/${r}/event/${enc(sent.event_id)}`);
+      expect(redacted.type).toBe(type);
+      expect(redacted.content).toEqual({});
+    }
+    const preset = await anna.call('POST', '/createRoom', { preset: 'constructor' });
+    expect(preset.status).toBe(400);
+    expect(preset.body.errcode).toBe('M_INVALID_PARAM');
+    const search = await anna.call('POST', '/search', { search_categories: { room_events: { search_term: 'odd', keys: ['constructor'] } } });
+    expect(search.status).toBe(400);
+  });
 });
