@@ -1,5 +1,5 @@
-// The room service: builds events, authorises them against the room's current state, hashes and
-// signs them, persists them (one storage.write per event or batch), then notifies.
+// The room service: builds events (insert_event.ts: authorised against the room's current state, hashed and
+// signed), persists them (one storage.write per event or batch), then notifies.
 // Everything between "build" and "persist" happens inside the write function, so concurrent
 // sends to one room are serialised by the storage writer and always see each other.
 import type { JsonObject } from '../http/body.ts';
@@ -8,37 +8,20 @@ import type { Clock } from '../clock.ts';
 import type { Notifier } from '../sync/notifier.ts';
 import type { Logger } from '../log.ts';
 import { errors, MatrixError } from '../http/errors.ts';
-import { CanonicalJsonError } from './canonical_json.ts';
-import { checkAuth, AuthError, type AuthState } from './auth_rules.ts';
-import { hashAndSign } from './hashing.ts';
 import { redactEvent } from './redaction.ts';
-import { effectivePowerLevels, userLevel } from './power_levels.ts';
-import { roomVersion, type RoomVersion } from './versions.ts';
+import { roomVersion } from './versions.ts';
+import { insertEvent, MAX_EVENT_BYTES, type ChainHead, type EventSigner, type Inserted } from './insert_event.ts';
 import type { SigningKey } from './signing_key.ts';
 import * as roomsRepo from '../storage/repos/rooms.ts';
 import * as eventsRepo from '../storage/repos/events.ts';
 import * as aliasesRepo from '../storage/repos/aliases.ts';
 import type { CommitListener, EventDraft, PersistHook, PersistedEvent, Profile } from './types.ts';
-import { authEventIds, relationOf, rowToPersisted, safeCanonical, stateReader, stateView, StateContentCache, CurrentStateIds, type StateReader } from './building.ts';
+import { rowToPersisted, safeCanonical, stateReader, stateView, StateContentCache, CurrentStateIds, type StateReader } from './building.ts';
 import { JoinedMembersCache } from './members_cache.ts';
 
 export { rowToPersisted };
 
-/** An event RoomService.insert() stored, before the state updates and hooks. */
-interface Inserted {
-  pos: number;
-  eventId: string;
-  content: JsonObject;
-  pdu: JsonObject;
-  /** The event a redaction redacts. */
-  target: eventsRepo.EventRow | undefined;
-}
-
-/** The columns of a room's row that building an event needs. */
-type ChainHead = Pick<roomsRepo.RoomRow, 'room_id' | 'room_version' | 'creator' | 'last_pos' | 'last_event_id' | 'last_depth'>;
-
-/** The spec's limit on a whole event (PDU), in bytes of canonical JSON. */
-export const MAX_EVENT_BYTES = 65_536;
+export { MAX_EVENT_BYTES };
 
 export interface RoomServiceDeps {
   serverName: string;
@@ -71,6 +54,8 @@ export class RoomService {
    */
   private readonly chainHeads = new Map<string, ChainHead>();
   private nextPos: number | null = null;
+  /** What insertEvent() needs of this service: the signing key and the next stream position. */
+  private readonly signer: EventSigner;
   /** Where member events get display names and avatars; the accounts service sets this. */
   profileOf: (userId: string) => Profile = () => ({});
 
@@ -78,6 +63,7 @@ export class RoomService {
     this.deps = deps;
     this.joinedMembersCache = new JoinedMembersCache(deps.storage);
     this.currentStateIds = new CurrentStateIds(deps.storage);
+    this.signer = { serverName: deps.serverName, signingKey: deps.signingKey, takePos: (db) => this.takePos(db) };
   }
 
   get serverName(): string {
@@ -257,7 +243,7 @@ export class RoomService {
     }
     let stored: Inserted;
     try {
-      stored = this.insert(db, room, state, draft, ts, version);
+      stored = insertEvent(db, this.signer, room, state, draft, ts, version);
     } catch (err) {
       // A repeated transaction ID is looked up only now: the unique index on (sender, device, txn)
       // refused the copy, or the copy was refused (a retry gets the original even if it would no
@@ -300,85 +286,5 @@ export class RoomService {
       for (const hook of this.hooks) hook(db, event, view);
     }
     return { event, fresh: true };
-  }
-
-  /** Builds, authorises, hashes and signs the event and inserts it: the only write before the state updates. */
-  private insert(db: SqlWriter, room: ChainHead, state: StateReader, draft: EventDraft, ts: number, version: RoomVersion): Inserted {
-    const content: JsonObject = { ...draft.content };
-    if (draft.redacts !== undefined && version.redactsInContent) content.redacts = draft.redacts;
-    const pdu: JsonObject = {
-      auth_events: [],
-      content,
-      depth: room.last_depth + 1,
-      origin_server_ts: ts,
-      prev_events: room.last_event_id ? [room.last_event_id] : [],
-      room_id: room.room_id,
-      sender: draft.sender,
-      type: draft.type,
-    };
-    if (draft.stateKey !== undefined) pdu.state_key = draft.stateKey;
-    if (draft.redacts !== undefined && !version.redactsInContent) pdu.redacts = draft.redacts;
-
-    const authState: AuthState = {
-      content: (type, key) => state.content(type, key),
-      creator: room.creator,
-      onlyCreateSoFar: room.last_depth === 1,
-    };
-    try {
-      checkAuth({ type: draft.type, room_id: room.room_id, sender: draft.sender, state_key: draft.stateKey, content, prev_events: pdu.prev_events as string[] }, authState, version);
-    } catch (err) {
-      if (err instanceof AuthError) throw errors.forbidden(err.message);
-      throw err;
-    }
-    pdu.auth_events = authEventIds(state, draft);
-
-    let eventId: string;
-    try {
-      eventId = hashAndSign(pdu, version, this.deps.serverName, this.deps.signingKey);
-    } catch (err) {
-      if (err instanceof CanonicalJsonError) throw errors.badJson(`Event content is not canonical JSON: ${err.message}`);
-      throw err;
-    }
-    const json = JSON.stringify(pdu);
-    // Same length as the canonical form: same escaping, no whitespace, only key order differs.
-    if (Buffer.byteLength(json) > MAX_EVENT_BYTES) throw errors.tooLarge(`Events may be at most ${MAX_EVENT_BYTES} bytes`);
-
-    let target: eventsRepo.EventRow | undefined;
-    if (draft.type === 'm.room.redaction') {
-      target = draft.redacts === undefined ? undefined : eventsRepo.getEvent(db, draft.redacts);
-      if (!target || target.room_id !== room.room_id) throw errors.notFound('The event to redact is not in this room');
-      const pl = effectivePowerLevels(state.content('m.room.power_levels', ''), room.creator);
-      if (target.sender !== draft.sender && userLevel(pl, draft.sender) < pl.redact) throw errors.forbidden('Not enough power to redact other people\'s events');
-    }
-
-    const pos = this.takePos(db);
-    let unsigned: JsonObject | null = null;
-    if (draft.stateKey !== undefined) {
-      const prevId = state.eventId(draft.type, draft.stateKey);
-      const prev = prevId && eventsRepo.getEvent(db, prevId);
-      if (prev) {
-        const prevPdu = JSON.parse(prev.json) as JsonObject;
-        unsigned = { prev_content: prevPdu.content ?? {}, replaces_state: prev.event_id, prev_sender: prev.sender };
-      }
-    }
-    const relation = relationOf(content);
-    eventsRepo.insertEvent(db, {
-      stream_pos: pos,
-      event_id: eventId,
-      room_id: room.room_id,
-      type: draft.type,
-      state_key: draft.stateKey ?? null,
-      sender: draft.sender,
-      origin_server_ts: ts,
-      json,
-      unsigned_json: unsigned ? JSON.stringify(unsigned) : null,
-      membership: draft.type === 'm.room.member' && typeof content.membership === 'string' ? content.membership : null,
-      redacted_by: null,
-      relates_to: relation?.eventId ?? null,
-      rel_type: relation?.relType ?? null,
-      txn_device: draft.txn?.deviceId ?? null,
-      txn_id: draft.txn?.txnId ?? null,
-    });
-    return { pos, eventId, content, pdu, target };
   }
 }
