@@ -13,8 +13,7 @@ import type { PersistedEvent, RoomStateView } from '../rooms/types.ts';
 import * as searchRepo from '../storage/repos/search.ts';
 import * as eventsRepo from '../storage/repos/events.ts';
 import * as roomsRepo from '../storage/repos/rooms.ts';
-import { indexTokens } from './tokens.ts';
-import { SEARCHABLE, unindexRedacted } from './service.ts';
+import { indexColumns, searchableField, SEARCHABLE, unindexRedacted } from './service.ts';
 
 /** How long newly stored text waits for more to join its index write (tests may lengthen it). */
 const DEFAULT_DELAY_MS = delayFromEnv() ?? 200;
@@ -61,7 +60,7 @@ export class SearchIndexer {
       unindexRedacted(db, event);
       return;
     }
-    const field = Object.hasOwn(SEARCHABLE, event.type) ? SEARCHABLE[event.type] : undefined;
+    const field = searchableField(event.type);
     if (!field) return;
     this.dirty = true;
     const text = event.content[field];
@@ -130,12 +129,10 @@ export class SearchIndexer {
         encrypted.set(row.room_id, isEncrypted);
       }
       if (isEncrypted) continue;
-      const field = SEARCHABLE[row.type]!;
+      const field = searchableField(row.type)!;
       const text = this.pending.get(row.event_id)?.text ?? storedText(db, row.event_id, field);
-      if (!text) continue;
-      const tokens = { body: '', name: '', topic: '' };
-      tokens[field] = indexTokens(text);
-      if (tokens[field]) searchRepo.indexOrReplaceEvent(db, row.stream_pos, tokens);
+      const columns = text ? indexColumns(field, text) : null;
+      if (columns) searchRepo.indexOrReplaceEvent(db, row.stream_pos, columns);
     }
     searchRepo.setIndexedTo(db, to);
     return to;

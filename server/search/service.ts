@@ -30,6 +30,18 @@ const MAX_CONTEXT = 20;
 /** The event types whose text is indexed, and the field holding it. */
 export const SEARCHABLE: Readonly<Record<string, searchRepo.SearchKey>> = { 'm.room.message': 'body', 'm.room.name': 'name', 'm.room.topic': 'topic' };
 
+/** The field holding an event type's searchable text, if it has one (own keys only: a type may be any string). */
+export function searchableField(type: string): searchRepo.SearchKey | undefined {
+  return Object.hasOwn(SEARCHABLE, type) ? SEARCHABLE[type] : undefined;
+}
+
+/** The index row for `text` found in `field`; null when the text has no words to index. */
+export function indexColumns(field: searchRepo.SearchKey, text: string): Record<searchRepo.SearchKey, string> | null {
+  const columns = { body: '', name: '', topic: '' };
+  columns[field] = indexTokens(text);
+  return columns[field] ? columns : null;
+}
+
 /** A redaction takes its target's text out of the index inside the redaction's own write. */
 export function unindexRedacted(db: SqlWriter, redaction: PersistedEvent): void {
   const target = typeof redaction.pdu.redacts === 'string' ? redaction.pdu.redacts : redaction.content.redacts;
@@ -47,12 +59,11 @@ export function indexOnPersist(db: SqlWriter, event: PersistedEvent, state: Room
     unindexRedacted(db, event);
     return;
   }
-  const field = Object.hasOwn(SEARCHABLE, event.type) ? SEARCHABLE[event.type] : undefined;
+  const field = searchableField(event.type);
   const text = field && event.content[field];
   if (!field || typeof text !== 'string' || !text || state.content('m.room.encryption', '')) return;
-  const tokens = { body: '', name: '', topic: '' };
-  tokens[field] = indexTokens(text);
-  if (tokens[field]) searchRepo.indexEvent(db, event.streamPos, tokens);
+  const columns = indexColumns(field, text);
+  if (columns) searchRepo.indexEvent(db, event.streamPos, columns);
 }
 
 interface Criteria {
