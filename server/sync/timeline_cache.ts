@@ -3,20 +3,11 @@
 // same as everyone's), so the rows are read once and shared. Dropped as soon as the events table
 // changes (storage.tableVersion), so a new event, a redaction or an edit is never served stale.
 import type { SqlReader, Storage } from '../storage/types.ts';
-import { getEventAt, roomEvents, type EventRow } from '../storage/repos/events.ts';
+import { roomEvents, type EventRow } from '../storage/repos/events.ts';
 
 const MAX_ROOMS = 1_000;
 /** Larger reads (a long timeline limit) are not kept. */
 const MAX_ROWS = 64;
-/**
- * A range of at most this many stream positions (a woken long-poll: the few events since its
- * token, in any room) is read position by position through the primary key. The room's range
- * query (room_id = ? ... ORDER BY stream_pos ... LIMIT ?) is prepared again by SQLite at every
- * execution: sql.js's bind() first calls sqlite3_clear_bindings, which expires any statement
- * whose plan may depend on bound values (these ORDER BY statements); measured ≈ 10× a
- * primary-key lookup. A handful of lookups is cheaper.
- */
-const MAX_LOOKUPS = 8;
 
 export class TimelineCache {
   private readonly storage: Storage;
@@ -37,21 +28,11 @@ export class TimelineCache {
     const range = `${after} ${upTo} ${limit}`;
     const hit = this.rooms.get(roomId);
     if (hit && hit.range === range) return hit.rows;
-    const rows = upTo - after <= MAX_LOOKUPS ? lookUp(db, roomId, after, upTo, limit) : roomEvents(db, roomId, after, upTo, 'b', limit).map((r) => Object.freeze(r));
+    const rows = roomEvents(db, roomId, after, upTo, 'b', limit).map((r) => Object.freeze(r));
     if (rows.length <= MAX_ROWS) {
       if (!hit && this.rooms.size >= MAX_ROOMS) this.rooms.clear();
       this.rooms.set(roomId, { range, rows });
     }
     return rows;
   }
-}
-
-/** The room's events in (after, upTo], newest first, at most `limit`, one primary-key lookup per position. */
-function lookUp(db: SqlReader, roomId: string, after: number, upTo: number, limit: number): Readonly<EventRow>[] {
-  const rows: Readonly<EventRow>[] = [];
-  for (let pos = upTo; pos > after && rows.length < limit; pos--) {
-    const row = getEventAt(db, pos);
-    if (row && row.room_id === roomId) rows.push(Object.freeze(row));
-  }
-  return rows;
 }
