@@ -54,10 +54,19 @@ export async function startHomeserver(
   const log = options.log ?? createLogger(config.logLevel);
   ensureDataDir(config.dataDir);
 
-  const storage = await openStorage({ dir: config.dataDir, migrations: MIGRATIONS, log });
+  const storage = await openStorage({
+    dir: config.dataDir, migrations: MIGRATIONS, log,
+    onDiskFailure: (err) => {
+      // Memory is now ahead of the disk, and no answer showing it has left (http/app.ts): stop, and
+      // the restart (the desktop app's supervisor, systemd) recovers what the disk holds.
+      log.error('storage: the journal could not be synced to disk; stopping the server', err);
+      process.exit(1);
+    },
+  });
   await pinServerName(storage, config.serverName, log);
   const accountServices = createAccountServices({ storage, clock: systemClock, serverName: config.serverName, log, passwordRateLimit: config.loginRateLimit });
-  // One notifier wakes every waiting /sync; each service tells it what changed after a durable write.
+  // One notifier wakes every waiting /sync; each service tells it what changed once a write has committed
+  // (what the woken /sync answers waits in http/app.ts until it is durable).
   const notifier = new Notifier();
   const rooms = new RoomService({ serverName: config.serverName, storage, clock: systemClock, signingKey: loadOrCreateSigningKey(config.dataDir), notifier, log });
   rooms.profileOf = (userId) => accountServices.profiles.get(userId) ?? {};

@@ -36,7 +36,11 @@ export async function listenAdminSocket(dataDir: string, deps: AdminOpDeps, log:
       if (newline < 0) return;
       const line = buffer.slice(0, newline);
       conn.pause();
-      handle(line, deps, log).then((reply) => conn.end(JSON.stringify(reply) + '\n'));
+      // The reply waits, like an HTTP answer, until what it reports is on disk (storage/types.ts).
+      handle(line, deps, log).then(async (reply) => {
+        await deps.storage.durable();
+        conn.end(JSON.stringify(reply) + '\n');
+      }).catch(() => conn.destroy());
     });
   });
   try {

@@ -38,7 +38,7 @@ export function createApp(ctx: ServerContext, authenticate: Authenticator): App 
   registerAll(routes, ctx);
   const dispatch = routes.dispatcher({ authenticate, maxJsonBytes: ctx.config.maxJsonBytes, log: ctx.log });
 
-  const { ExpressRequest, ExpressResponse } = expressClasses(fallback);
+  const { ExpressRequest, ExpressResponse } = expressClasses(fallback, () => ctx.storage.durable());
   const app: RequestListener = (req, res) => {
     try {
       if (req instanceof ExpressRequest && res instanceof ExpressResponse) (req as IncomingMessage & { res?: ServerResponse }).res = res;
@@ -61,11 +61,42 @@ export function createApp(ctx: ServerContext, authenticate: Authenticator): App 
  * Node's request and response classes with express's request and response helpers (res.status(),
  * res.json(), req.get(), req.path ...) in their prototype chain, so each request starts out as
  * express's without a per-request Object.setPrototypeOf (slow in V8).
+ *
+ * The response also holds back an answer written in one end() (every JSON answer, error and
+ * thumbnail) until the writes committed so far are on disk: storage commits in memory and syncs
+ * the journal meanwhile (storage/journal_writer.ts), so an answer may be computed from state that is
+ * not durable yet, and must not be seen before it is. A streamed body (a media download, a static
+ * file) starts with write() and is not held: what it shows was durable before its ID was known.
  */
-function expressClasses(app: Express): { ExpressRequest: typeof http.IncomingMessage; ExpressResponse: typeof http.ServerResponse } {
+function expressClasses(app: Express, durable: () => Promise<void> | null): { ExpressRequest: typeof http.IncomingMessage; ExpressResponse: typeof http.ServerResponse } {
   class ExpressRequest extends http.IncomingMessage {}
   Object.setPrototypeOf(ExpressRequest.prototype, app.request);
-  class ExpressResponse<R extends IncomingMessage = IncomingMessage> extends http.ServerResponse<R> {}
+  class ExpressResponse<R extends IncomingMessage = IncomingMessage> extends http.ServerResponse<R> {
+    /** An answer is held until durable: to everyone else it counts as sent (see headersSent below). */
+    holding = false;
+    // Typed loosely: ServerResponse.end has three overloads, and they are passed on as they came.
+    override end(...args: unknown[]): this {
+      if (this.holding) return this;
+      const wait = this.headersSent ? null : durable();
+      if (!wait) return (super.end as (...a: unknown[]) => this)(...args);
+      this.holding = true;
+      wait.then(
+        () => {
+          this.holding = false;
+          (super.end as (...a: unknown[]) => this)(...args);
+        },
+        () => this.destroy(), // the disk failed: the server stops (storage onDiskFailure), this is never sent
+      );
+      return this;
+    }
+  }
+  // A held answer must not be answered again (routes.ts, sendError), as if its headers were out.
+  const sent = Object.getOwnPropertyDescriptor(http.OutgoingMessage.prototype, 'headersSent')!.get!;
+  Object.defineProperty(ExpressResponse.prototype, 'headersSent', {
+    get(this: InstanceType<typeof ExpressResponse>) {
+      return this.holding || (sent.call(this) as boolean);
+    },
+  });
   Object.setPrototypeOf(ExpressResponse.prototype, app.response);
   return { ExpressRequest, ExpressResponse };
 }

@@ -135,6 +135,7 @@ export class MediaService {
   /** Deletes media (row first, so it is never served again, then its files); false if unknown. */
   async delete(mediaId: string): Promise<boolean> {
     const deleted = await this.deps.storage.write((db) => repo.deleteMedia(db, mediaId));
+    await this.deps.storage.durable(); // a crash must not bring back a row whose file is gone
     if (deleted) await this.store.remove(mediaId);
     return deleted;
   }
@@ -158,6 +159,7 @@ export class MediaService {
       repo.deleteMany(db, ids);
       repo.deleteExpiredPending(db, this.deps.clock.now());
     });
+    await this.deps.storage.durable();
     for (const id of ids) await this.store.remove(id);
     return { deleted: ids.length, deleted_ids: ids, bytes: rows.reduce((n, r) => n + (r.size ?? 0), 0) };
   }

@@ -112,6 +112,7 @@ export class PushDelivery {
 
   /** One POST; resolves with the rejected pushkeys, rejects on a network error or a non-2xx status. */
   private async post(url: string, body: JsonObject): Promise<string[]> {
+    await this.storage.durable(); // a push about an event is an output like any answer (storage/types.ts)
     // Only the configured URL: redirects are not followed (they could point anywhere).
     const res = await fetch(url, {
       method: 'POST',

@@ -1,15 +1,18 @@
 // The storage engine: sql.js in memory, made durable by a journal of committed transactions.
 //
 // A write batch (every write queued in the same tick) runs once inside a transaction on the live
-// database while its statements are recorded; they are journaled and fdatasync'd, then the
-// transaction commits. All of it is synchronous, so a read never observes state that is not yet
-// on disk, and a failed disk write rolls back and leaves memory untouched. Each record carries a sequence number; when the
-// journal passes a threshold a new journal file is started and a short-lived worker thread
-// (see shadow.ts) writes a snapshot as of the last record of the old one from the files on disk.
+// database while its statements are recorded; they are written to the journal, then the
+// transaction commits and the writes resolve. A failed disk write rolls back and leaves memory
+// untouched. The journal's fdatasync runs meanwhile off the event loop (journal_writer.ts), and
+// whatever leaves the process waits for it through durable(). Each record carries a sequence
+// number; when the journal passes a threshold a new journal file is started and a short-lived
+// worker thread (see shadow.ts) writes a snapshot as of the last record of the old one from the
+// files on disk.
 import path from 'node:path';
 import type { Database } from 'sql.js';
 import { loadSqlJs, applyRecords, type SqliteRunner } from './sqlite.ts';
 import { encodeRecords, type JournalRecord, type JournalStatement } from './journal.ts';
+import { JournalWriter } from './journal_writer.ts';
 import { diskFiles, type FileLayer } from './files.ts';
 import { journalName, listStorageFiles, pruneFiles } from './layout.ts';
 import { lockDataDir, type DataDirLock } from './lock.ts';
@@ -52,6 +55,12 @@ export interface OpenStorageOptions {
   /** ...or this many bytes (default: $MEOWTRIX_SNAPSHOT_AFTER_BYTES or 32 MiB). */
   snapshotAfterBytes?: number;
   files?: FileLayer;
+  /**
+   * Called once if an fdatasync of the journal fails: memory is then ahead of the disk, every later
+   * write is refused and durable() rejects. A server should stop, so that its restart recovers what
+   * is on disk (default: log it).
+   */
+  onDiskFailure?: (err: Error) => void;
 }
 
 export interface StorageStats {
@@ -82,13 +91,6 @@ interface Outcome {
   error?: unknown;
 }
 
-interface OpenJournal {
-  fd: number;
-  firstSeq: number;
-  length: number;
-  records: number;
-}
-
 const RETRY_SNAPSHOT_MS = 5_000;
 
 export async function openStorage(options: OpenStorageOptions): Promise<EngineStorage> {
@@ -100,13 +102,14 @@ export async function openStorage(options: OpenStorageOptions): Promise<EngineSt
     const SQL = await loadSqlJs();
     for (const temp of listStorageFiles(files, dir).temps) files.unlink(temp);
     const recovered = recover(SQL, files, dir, log, { repairTail: true });
-    let journal: OpenJournal;
+    const onDiskFailure = options.onDiskFailure ?? ((err: Error) => log.error('storage: the journal could not be made durable; every later write is refused', err));
+    let journal: JournalWriter;
     if (recovered.tail) {
       const { file, length, records } = recovered.tail;
-      journal = { fd: files.open(file.path, false), firstSeq: file.seq, length, records };
+      journal = new JournalWriter(files, { fd: files.open(file.path, false), firstSeq: file.seq, length, records }, recovered.lastSeq, onDiskFailure);
     } else {
       const firstSeq = recovered.lastSeq + 1;
-      journal = { fd: files.open(path.join(dir, journalName(firstSeq)), true), firstSeq, length: 0, records: 0 };
+      journal = new JournalWriter(files, { fd: files.open(path.join(dir, journalName(firstSeq)), true), firstSeq, length: 0, records: 0 }, recovered.lastSeq, onDiskFailure);
       files.fsyncDir(dir);
     }
     const shadow = new ShadowCopy(dir, log);
@@ -114,6 +117,7 @@ export async function openStorage(options: OpenStorageOptions): Promise<EngineSt
       lastSeq: recovered.lastSeq,
       snapshotAfterRecords: options.snapshotAfterRecords ?? envCount('MEOWTRIX_SNAPSHOT_AFTER_RECORDS') ?? 50_000,
       snapshotAfterBytes: options.snapshotAfterBytes ?? envCount('MEOWTRIX_SNAPSHOT_AFTER_BYTES') ?? 32 * 1024 * 1024,
+      onDiskFailure,
     });
     if (recovered.snapshot) pruneFiles(files, dir, recovered.snapshot.seq);
     await migrate(engine, options.migrations);
@@ -139,10 +143,11 @@ interface EngineParts {
   log: Logger;
   lock: DataDirLock;
   shadow: ShadowCopy;
-  journal: OpenJournal;
+  journal: JournalWriter;
   lastSeq: number;
   snapshotAfterRecords: number;
   snapshotAfterBytes: number;
+  onDiskFailure: (err: Error) => void;
 }
 
 class JournaledStorage implements EngineStorage {
@@ -150,9 +155,7 @@ class JournaledStorage implements EngineStorage {
   private flushing: Promise<void> | null = null;
   private closed = false;
   private nextSeq: number;
-  private journal: OpenJournal;
-  /** A failed append may have left bytes past journal.length; cut them before the next one. */
-  private dirtyTail = false;
+  private journal: JournalWriter;
   private snapshotting: Promise<SnapshotResult & { seq: number }> | null = null;
   private forceSnapshot = false;
   /** An empty journal file could not be removed after a failed rotation: prune nothing until restart. */
@@ -183,6 +186,10 @@ class JournaledStorage implements EngineStorage {
       this.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
       this.kick();
     });
+  }
+
+  durable(): Promise<void> | null {
+    return this.journal.durable();
   }
 
   tableVersion(table: string): number {
@@ -243,9 +250,8 @@ class JournaledStorage implements EngineStorage {
 
   /**
    * Runs the batch once, inside one transaction on the live database, recording each write's
-   * statements; journals and fdatasyncs them synchronously, then commits. Nothing yields between
-   * BEGIN and COMMIT, so no read ever sees a write that is not on disk yet; if the journal write
-   * fails the transaction is rolled back and memory is untouched.
+   * statements; writes them to the journal, then commits. Nothing yields between BEGIN and COMMIT,
+   * and if the journal write fails the transaction is rolled back and memory is untouched.
    */
   private commitBatch(batch: PendingWrite[]): void {
     const runner = this.p.runner;
@@ -272,7 +278,7 @@ class JournaledStorage implements EngineStorage {
       records = durable.map((o, i) => ({ seq: this.nextSeq + i, statements: o.statements }));
       bytes = encodeRecords(records);
       try {
-        this.append(bytes);
+        this.journal.append(bytes, records.length, this.nextSeq + records.length - 1);
       } catch (err) {
         this.rollback();
         this.bumpTables(touched);
@@ -282,7 +288,6 @@ class JournaledStorage implements EngineStorage {
         return;
       }
       this.nextSeq += records.length;
-      this.journal.records += records.length;
     }
     try {
       runner.run('COMMIT');
@@ -365,35 +370,6 @@ class JournaledStorage implements EngineStorage {
     return outcomes;
   }
 
-  /**
-   * Synchronous on purpose: the batch's transaction is open until this returns. A small append to
-   * the page cache is cheap, and one fdatasync per batch (≈ 0.4 ms here) costs less CPU than
-   * re-applying every statement after an asynchronous one.
-   */
-  private append(bytes: Buffer): void {
-    const { files } = this.p;
-    const j = this.journal;
-    if (this.dirtyTail) {
-      files.truncateSync(j.fd, j.length);
-      this.dirtyTail = false;
-    }
-    try {
-      // Always at the known-good end, so bytes of an earlier failed append are overwritten.
-      files.writeAtSync(j.fd, bytes, j.length);
-      files.datasyncSync(j.fd);
-    } catch (err) {
-      this.dirtyTail = true;
-      try {
-        files.truncateSync(j.fd, j.length);
-        this.dirtyTail = false;
-      } catch {
-        // retried before the next append
-      }
-      throw err;
-    }
-    j.length += bytes.length;
-  }
-
   private pastThreshold(): boolean {
     return this.journal.records >= this.p.snapshotAfterRecords || this.journal.length >= this.p.snapshotAfterBytes;
   }
@@ -421,8 +397,8 @@ class JournaledStorage implements EngineStorage {
       const file = path.join(dir, journalName(this.nextSeq));
       let fd: number | null = null;
       try {
-        if (this.dirtyTail) await files.truncate(j.fd, j.length);
-        this.dirtyTail = false;
+        await j.settle(); // the old journal is closed, and snapshotted from disk, only once all of it is there
+        await j.cutDirtyTail();
         fd = await files.openAsync(file, true);
         await files.fsyncDirAsync(dir); // the new journal must survive a crash before it is written to
       } catch (err) {
@@ -440,7 +416,7 @@ class JournaledStorage implements EngineStorage {
         return;
       }
       files.close(j.fd);
-      this.journal = { fd, firstSeq: this.nextSeq, length: 0, records: 0 };
+      this.journal = new JournalWriter(files, { fd, firstSeq: this.nextSeq, length: 0, records: 0 }, seq, this.p.onDiskFailure);
     }
     this.startSnapshot(seq);
   }
@@ -473,6 +449,7 @@ class JournaledStorage implements EngineStorage {
     if (this.closed) return;
     this.closed = true;
     while (this.flushing) await this.flushing;
+    await this.journal.settle().catch(() => undefined); // a failure was reported when it happened
     for (const w of this.snapshotWaiters.splice(0)) w(null);
     // A snapshot in progress is abandoned: its temp file is removed at the next start.
     await this.p.shadow.stop();

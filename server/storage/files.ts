@@ -6,6 +6,9 @@
 // first reads that path; if it exists and holds an errno code (ENOSPC or EIO), the operation
 // fails with that error. Deleting the file "returns the space". Truncate and unlink are exempt,
 // as they free space on a real full disk. Without the variable the check costs nothing.
+// "EIO fdatasync" fails only the operations named (comma-separated syscalls: open, write,
+// fdatasync, fsync, rename); "DELAY 800 fdatasync" makes the asynchronous fdatasync wait 800 ms
+// first, as a slow disk would (so a test can act while a sync is in flight).
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -41,16 +44,28 @@ export interface FileLayer {
   fsyncDirAsync(dir: string): Promise<void>;
 }
 
-function injectedFault(op: string, target: string): NodeJS.ErrnoException | null {
+/** The control file's words when it applies to `op`: [code or "DELAY", ms?]; null otherwise. */
+function injected(op: string): string[] | null {
   const control = process.env[FAULT_FILE_ENV];
   if (!control) return null;
-  let code: string;
+  let words: string[];
   try {
-    code = fs.readFileSync(control, 'utf8').trim();
+    words = fs.readFileSync(control, 'utf8').trim().split(/\s+/);
   } catch {
     return null;
   }
-  if (!FAULT_CODES.has(code)) return null;
+  const ops = words[0] === 'DELAY' ? words[2] : words[1];
+  return ops === undefined || ops.split(',').includes(op) ? words : null;
+}
+
+function injectedDelayMs(op: string): number {
+  const words = injected(op);
+  return words?.[0] === 'DELAY' ? Number(words[1]) || 0 : 0;
+}
+
+function injectedFault(op: string, target: string): NodeJS.ErrnoException | null {
+  const code = injected(op)?.[0];
+  if (code === undefined || !FAULT_CODES.has(code)) return null;
   const err: NodeJS.ErrnoException = new Error(`${code}: injected fault, ${op} '${target}'`);
   err.code = code;
   err.syscall = op;
@@ -125,6 +140,8 @@ export const diskFiles: FileLayer = {
   },
   async datasync(fd) {
     check('fdatasync', fdNames.get(fd) ?? `fd ${fd}`);
+    const delayMs = injectedDelayMs('fdatasync');
+    if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
     await p<void>((cb) => fs.fdatasync(fd, cb));
   },
   datasyncSync(fd) {

@@ -36,6 +36,7 @@ describe('snapshots under writers that never pause', () => {
       while (!enough()) {
         const n = next++;
         await storage.write((db) => db.run('INSERT INTO events (n, body) VALUES (?, ?)', [n, `event ${n}`]));
+        await storage.durable(); // as a server's writer does before it answers
         maxJournalRecords = Math.max(maxJournalRecords, storage.stats().journalRecords);
       }
     }
