@@ -5,19 +5,19 @@
 // transaction commits and the writes resolve. A failed disk write rolls back and leaves memory
 // untouched. The journal's fdatasync runs meanwhile off the event loop (journal_writer.ts), and
 // whatever leaves the process waits for it through durable(). Each record carries a sequence
-// number; when the journal passes a threshold a new journal file is started and a short-lived
-// worker thread (see shadow.ts) writes a snapshot as of the last record of the old one from the
-// files on disk.
+// number; when the journal passes a threshold a new journal file is started and a snapshot is
+// written as of the last record of the old one (journal_rotation.ts).
 import path from 'node:path';
 import type { Database } from 'sql.js';
 import { loadSqlJs, applyRecords, type SqliteRunner } from './sqlite.ts';
 import { encodeRecords, type JournalRecord, type JournalStatement } from './journal.ts';
 import { JournalWriter } from './journal_writer.ts';
+import { JournalRotation, type SnapshotTaken } from './journal_rotation.ts';
 import { diskFiles, type FileLayer } from './files.ts';
 import { journalName, listStorageFiles, pruneFiles } from './layout.ts';
 import { lockDataDir, type DataDirLock } from './lock.ts';
 import { recover } from './recovery.ts';
-import { ShadowCopy, type SnapshotResult } from './shadow.ts';
+import { ShadowCopy } from './shadow.ts';
 import { StorageError, StorageWriteError } from './errors.ts';
 import type { Migration, SqlParams, SqlReader, SqlWriter, Storage } from './types.ts';
 import { migrate } from './migrate.ts';
@@ -68,13 +68,13 @@ export interface StorageStats {
   journalRecords: number;
   journalBytes: number;
   snapshotsWritten: number;
-  lastSnapshot: (SnapshotResult & { seq: number }) | null;
+  lastSnapshot: SnapshotTaken | null;
 }
 
 /** The Storage contract plus engine controls used by tools and benchmarks. */
 export interface EngineStorage extends Storage {
   /** Starts a new journal and writes a snapshot as of the last record now; resolves when it is proven readable. */
-  snapshotNow(): Promise<SnapshotResult & { seq: number }>;
+  snapshotNow(): Promise<SnapshotTaken>;
   stats(): StorageStats;
 }
 
@@ -90,8 +90,6 @@ interface Outcome {
   value?: unknown;
   error?: unknown;
 }
-
-const RETRY_SNAPSHOT_MS = 5_000;
 
 export async function openStorage(options: OpenStorageOptions): Promise<EngineStorage> {
   const files = options.files ?? diskFiles;
@@ -155,15 +153,7 @@ class JournaledStorage implements EngineStorage {
   private flushing: Promise<void> | null = null;
   private closed = false;
   private nextSeq: number;
-  private journal: JournalWriter;
-  private snapshotting: Promise<SnapshotResult & { seq: number }> | null = null;
-  private forceSnapshot = false;
-  /** An empty journal file could not be removed after a failed rotation: prune nothing until restart. */
-  private strayJournal = false;
-  private snapshotWaiters: ((attempt: Promise<SnapshotResult & { seq: number }> | null) => void)[] = [];
-  private retryAfter = 0;
-  private snapshotsWritten = 0;
-  private lastSnapshot: (SnapshotResult & { seq: number }) | null = null;
+  private readonly rotation: JournalRotation;
   /** See tableVersion(): per-table counters, plus one for statements whose table is unknown (DDL). */
   private readonly tableVersions = new Map<string, number>();
   private anyTableVersion = 0;
@@ -171,8 +161,8 @@ class JournaledStorage implements EngineStorage {
 
   constructor(parts: EngineParts) {
     this.p = parts;
-    this.journal = parts.journal;
     this.nextSeq = parts.lastSeq + 1;
+    this.rotation = new JournalRotation({ ...parts, kick: () => this.kick(), closed: () => this.closed }, parts.journal);
   }
 
   read<T>(fn: (db: SqlReader) => T): T {
@@ -189,7 +179,7 @@ class JournaledStorage implements EngineStorage {
   }
 
   durable(): Promise<void> | null {
-    return this.journal.durable();
+    return this.rotation.journal.durable();
   }
 
   tableVersion(table: string): number {
@@ -211,17 +201,13 @@ class JournaledStorage implements EngineStorage {
   }
 
   stats(): StorageStats {
-    const { records, length } = this.journal;
-    return { lastSeq: this.nextSeq - 1, journalRecords: records, journalBytes: length, snapshotsWritten: this.snapshotsWritten, lastSnapshot: this.lastSnapshot };
+    const { journal, snapshotsWritten, lastSnapshot } = this.rotation;
+    return { lastSeq: this.nextSeq - 1, journalRecords: journal.records, journalBytes: journal.length, snapshotsWritten, lastSnapshot };
   }
 
-  async snapshotNow(): Promise<SnapshotResult & { seq: number }> {
+  async snapshotNow(): Promise<SnapshotTaken> {
     if (this.closed) throw new StorageError('storage is closed');
-    // The flush loop starts it at its next turn (it may never be idle under steady writes).
-    const started = new Promise<Promise<SnapshotResult & { seq: number }> | null>((resolve) => this.snapshotWaiters.push(resolve));
-    this.forceSnapshot = true;
-    this.kick();
-    const attempt = await started;
+    const attempt = await this.rotation.request();
     if (!attempt) throw new StorageError('could not start a snapshot (see the log)');
     return attempt;
   }
@@ -243,8 +229,8 @@ class JournaledStorage implements EngineStorage {
         this.queue = [];
         this.commitBatch(batch);
       }
-      await this.maybeRotate();
-    } while (this.queue.length || (this.forceSnapshot && !this.snapshotting));
+      await this.rotation.between(this.nextSeq);
+    } while (this.queue.length || this.rotation.pending);
     this.flushing = null; // in the same tick as the check above, so nothing queued is left behind
   }
 
@@ -278,7 +264,7 @@ class JournaledStorage implements EngineStorage {
       records = durable.map((o, i) => ({ seq: this.nextSeq + i, statements: o.statements }));
       bytes = encodeRecords(records);
       try {
-        this.journal.append(bytes, records.length, this.nextSeq + records.length - 1);
+        this.rotation.journal.append(bytes, records.length, this.nextSeq + records.length - 1);
       } catch (err) {
         this.rollback();
         this.bumpTables(touched);
@@ -370,91 +356,17 @@ class JournaledStorage implements EngineStorage {
     return outcomes;
   }
 
-  private pastThreshold(): boolean {
-    return this.journal.records >= this.p.snapshotAfterRecords || this.journal.length >= this.p.snapshotAfterBytes;
-  }
-
-  /** Past the threshold (or when asked), start a new journal and snapshot the old one's end. */
-  private async maybeRotate(): Promise<void> {
-    // A requested snapshot waits for one in flight to finish: it must include every record up to now.
-    if (this.snapshotting) return;
-    const forced = this.forceSnapshot;
-    this.forceSnapshot = false;
-    const waiters = forced ? this.snapshotWaiters.splice(0) : [];
-    try {
-      await this.rotate(forced);
-    } finally {
-      for (const w of waiters) w(this.snapshotting);
-    }
-  }
-
-  private async rotate(forced: boolean): Promise<void> {
-    const j = this.journal;
-    if (!forced && (!this.pastThreshold() || Date.now() < this.retryAfter)) return;
-    const seq = this.nextSeq - 1;
-    if (j.records > 0) {
-      const { files, dir } = this.p;
-      const file = path.join(dir, journalName(this.nextSeq));
-      let fd: number | null = null;
-      try {
-        await j.settle(); // the old journal is closed, and snapshotted from disk, only once all of it is there
-        await j.cutDirtyTail();
-        fd = await files.openAsync(file, true);
-        await files.fsyncDirAsync(dir); // the new journal must survive a crash before it is written to
-      } catch (err) {
-        this.p.log.warn(`storage: could not start a new journal ${file}; retrying later`, err);
-        if (fd !== null) {
-          files.close(fd);
-          try {
-            files.unlink(file);
-          } catch {
-            // Recovery removes it; until then its name would mislead pruning.
-            this.strayJournal = true;
-          }
-        }
-        this.retryAfter = Date.now() + RETRY_SNAPSHOT_MS;
-        return;
-      }
-      files.close(j.fd);
-      this.journal = new JournalWriter(files, { fd, firstSeq: this.nextSeq, length: 0, records: 0 }, seq, this.p.onDiskFailure);
-    }
-    this.startSnapshot(seq);
-  }
-
-  private startSnapshot(seq: number): void {
-    const { shadow, log } = this.p;
-    log.debug(`storage: snapshot at record ${seq} started`);
-    const attempt = shadow.snapshot(seq, !this.strayJournal).then(
-      (result) => {
-        this.snapshotsWritten++;
-        this.lastSnapshot = { ...result, seq };
-        log.info(`storage: snapshot at record ${seq} written (${(result.bytes / 1e6).toFixed(1)} MB, export ${result.exportMs.toFixed(0)} ms, total ${result.totalMs.toFixed(0)} ms)`);
-        return this.lastSnapshot;
-      },
-      (err: Error) => {
-        log.warn(`storage: snapshot at record ${seq} failed, will retry: ${err.message}`);
-        this.retryAfter = Date.now() + RETRY_SNAPSHOT_MS;
-        throw new StorageError(`snapshot failed: ${err.message}`);
-      },
-    );
-    this.snapshotting = attempt;
-    attempt.catch(() => undefined).finally(() => {
-      if (this.snapshotting === attempt) this.snapshotting = null;
-      // The journal may have passed the threshold again meanwhile.
-      if (!this.closed && (this.forceSnapshot || (this.pastThreshold() && Date.now() >= this.retryAfter))) this.kick();
-    });
-  }
-
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     while (this.flushing) await this.flushing;
-    await this.journal.settle().catch(() => undefined); // a failure was reported when it happened
-    for (const w of this.snapshotWaiters.splice(0)) w(null);
+    const { journal } = this.rotation;
+    await journal.settle().catch(() => undefined); // a failure was reported when it happened
+    this.rotation.abandon();
     // A snapshot in progress is abandoned: its temp file is removed at the next start.
     await this.p.shadow.stop();
     this.p.runner.resetStatements();
-    this.p.files.close(this.journal.fd);
+    this.p.files.close(journal.fd);
     this.p.db.close();
     this.p.lock.release();
   }
