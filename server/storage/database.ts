@@ -104,7 +104,12 @@ export async function openStorage(options: OpenStorageOptions): Promise<EngineSt
     let journal: JournalWriter;
     if (recovered.tail) {
       const { file, length, records } = recovered.tail;
-      journal = new JournalWriter(files, { fd: files.open(file.path, false), firstSeq: file.seq, length, records }, recovered.lastSeq, onDiskFailure);
+      const fd = files.open(file.path, false);
+      // After a crash of this process (not of the machine) its last records may have been read back
+      // from the page cache before they reached the disk: make them durable before anything that
+      // builds on them is answered.
+      files.datasyncSync(fd);
+      journal = new JournalWriter(files, { fd, firstSeq: file.seq, length, records }, recovered.lastSeq, onDiskFailure);
     } else {
       const firstSeq = recovered.lastSeq + 1;
       journal = new JournalWriter(files, { fd: files.open(path.join(dir, journalName(firstSeq)), true), firstSeq, length: 0, records: 0 }, recovered.lastSeq, onDiskFailure);
