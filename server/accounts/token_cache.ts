@@ -7,35 +7,19 @@
 // database holds hashes; this map lives and dies with the process, like the requests that carry tokens).
 import type { Storage } from '../storage/types.ts';
 import type { TokenOwner } from '../storage/repos/tokens.ts';
+import { TableCache } from '../storage/table_cache.ts';
 
 const MAX_ENTRIES = 10_000;
 
 export class TokenCache {
-  private readonly storage: Storage;
-  private readonly owners = new Map<string, TokenOwner>();
-  private tokensVersion = -1;
-  private usersVersion = -1;
+  private readonly owners: TableCache<TokenOwner | undefined>;
 
   constructor(storage: Storage) {
-    this.storage = storage;
+    this.owners = new TableCache(storage, ['access_tokens', 'users'], MAX_ENTRIES);
   }
 
-  /** The owner of this access token, from memory when nothing changed since it was read. */
+  /** The owner of this access token, from memory when nothing changed since it was read (unknown tokens are not kept). */
   find(accessToken: string, load: () => TokenOwner | undefined): TokenOwner | undefined {
-    const tokensVersion = this.storage.tableVersion('access_tokens');
-    const usersVersion = this.storage.tableVersion('users');
-    if (tokensVersion !== this.tokensVersion || usersVersion !== this.usersVersion) {
-      this.owners.clear();
-      this.tokensVersion = tokensVersion;
-      this.usersVersion = usersVersion;
-    }
-    const cached = this.owners.get(accessToken);
-    if (cached) return cached;
-    const owner = load();
-    if (owner) {
-      if (this.owners.size >= MAX_ENTRIES) this.owners.clear();
-      this.owners.set(accessToken, owner);
-    }
-    return owner;
+    return this.owners.getOrLoad(accessToken, load);
   }
 }

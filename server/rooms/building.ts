@@ -8,6 +8,7 @@ import type { RoomVersion } from './versions.ts';
 import * as roomsRepo from '../storage/repos/rooms.ts';
 import * as eventsRepo from '../storage/repos/events.ts';
 import type { EventRow } from '../storage/repos/events.ts';
+import { TableCache } from '../storage/table_cache.ts';
 import type { EventDraft, PersistedEvent, RoomStateView } from './types.ts';
 
 export interface StateReader {
@@ -48,25 +49,13 @@ export class StateContentCache {
  * changes as soon as a write changes it and again when its batch ends, so also safe mid-batch).
  */
 export class CurrentStateIds {
-  private readonly storage: Storage;
-  private readonly ids = new Map<string, string | null>();
-  private version = -1;
+  /** null: known to have no such state. */
+  private readonly ids: TableCache<string | null>;
   constructor(storage: Storage) {
-    this.storage = storage;
+    this.ids = new TableCache(storage, 'room_state', 50_000);
   }
   get(db: SqlReader, roomId: string, type: string, stateKey: string): string | undefined {
-    const version = this.storage.tableVersion('room_state');
-    if (version !== this.version) {
-      this.ids.clear();
-      this.version = version;
-    }
-    const k = `${roomId}\u0000${type}\u0000${stateKey}`;
-    let id = this.ids.get(k);
-    if (id === undefined) {
-      id = roomsRepo.currentStateEventId(db, roomId, type, stateKey) ?? null;
-      if (this.ids.size >= 50_000) this.ids.clear();
-      this.ids.set(k, id);
-    }
+    const id = this.ids.getOrLoad(`${roomId}\u0000${type}\u0000${stateKey}`, () => roomsRepo.currentStateEventId(db, roomId, type, stateKey) ?? null);
     return id ?? undefined;
   }
 }

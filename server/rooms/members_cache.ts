@@ -4,31 +4,19 @@
 // write changes it, and again when its batch ends), so this is also safe inside a write.
 import type { SqlReader, Storage } from '../storage/types.ts';
 import { membersOfRoom } from '../storage/repos/rooms.ts';
+import { TableCache } from '../storage/table_cache.ts';
 
 const MAX_ROOMS = 2_000;
 
 export class JoinedMembersCache {
-  private readonly storage: Storage;
-  private readonly rooms = new Map<string, readonly string[]>();
-  private version = -1;
+  private readonly rooms: TableCache<readonly string[]>;
 
   constructor(storage: Storage) {
-    this.storage = storage;
+    this.rooms = new TableCache(storage, 'memberships', MAX_ROOMS);
   }
 
   /** The joined members of a room, sorted (a shared, frozen array). */
   get(db: SqlReader, roomId: string): readonly string[] {
-    const version = this.storage.tableVersion('memberships');
-    if (version !== this.version) {
-      this.rooms.clear();
-      this.version = version;
-    }
-    let members = this.rooms.get(roomId);
-    if (!members) {
-      members = Object.freeze(membersOfRoom(db, roomId, 'join'));
-      if (this.rooms.size >= MAX_ROOMS) this.rooms.clear();
-      this.rooms.set(roomId, members);
-    }
-    return members;
+    return this.rooms.getOrLoad(roomId, () => Object.freeze(membersOfRoom(db, roomId, 'join')));
   }
 }

@@ -4,6 +4,7 @@ import type { JsonObject, JsonValue } from '../http/body.ts';
 import { errors, MatrixError } from '../http/errors.ts';
 import type { Storage } from '../storage/types.ts';
 import { getFilterJson } from '../storage/repos/filters.ts';
+import { TableCache } from '../storage/table_cache.ts';
 import { isObject } from '../http/validate.ts';
 
 /** Keys of an EventFilter / RoomEventFilter whose values are lists of strings. */
@@ -56,7 +57,7 @@ const MAX_RESOLVED = 1_000;
 const MAX_KEPT_INLINE = 4_096;
 const NO_FILTER: JsonObject = Object.freeze({});
 /** Per storage (tests run several servers in one process), emptied when user_filters changes. */
-const resolvedBy = new WeakMap<Storage, { version: number; filters: Map<string, JsonObject> }>();
+const resolvedBy = new WeakMap<Storage, TableCache<JsonObject>>();
 
 /**
  * The filter a /sync request names: absent → {}, JSON text (starts with "{") → that filter inline,
@@ -66,17 +67,14 @@ const resolvedBy = new WeakMap<Storage, { version: number; filters: Map<string, 
  */
 export function resolveFilter(storage: Storage, userId: string, param: string | undefined): JsonObject {
   if (param === undefined || param === '') return NO_FILTER;
-  const version = storage.tableVersion('user_filters');
-  let cache = resolvedBy.get(storage);
-  if (!cache || cache.version !== version) resolvedBy.set(storage, (cache = { version, filters: new Map() }));
-  const resolved = cache.filters;
+  let resolved = resolvedBy.get(storage);
+  if (!resolved) resolvedBy.set(storage, (resolved = new TableCache(storage, 'user_filters', MAX_RESOLVED)));
   const inline = param.trimStart().startsWith('{');
   const key = inline ? param : `${userId}\n${param}`;
   let filter = resolved.get(key);
   if (filter === undefined) {
     filter = deepFreeze(inline ? parseInlineFilter(param) : storedFilter(storage, userId, param));
     if (inline && param.length > MAX_KEPT_INLINE) return filter;
-    if (resolved.size >= MAX_RESOLVED) resolved.clear();
     resolved.set(key, filter);
   }
   return filter;

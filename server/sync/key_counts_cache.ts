@@ -5,6 +5,7 @@
 // and again when its batch ends), so a response never carries a stale count.
 import type { Storage } from '../storage/types.ts';
 import type { DeviceKeysService } from '../e2ee/device_keys.ts';
+import { TableCache } from '../storage/table_cache.ts';
 
 const MAX_DEVICES = 2_000;
 
@@ -14,36 +15,19 @@ export interface KeyCounts {
 }
 
 export class KeyCountsCache {
-  private readonly storage: Storage;
   private readonly keys: DeviceKeysService;
-  private readonly devices = new Map<string, KeyCounts>();
-  private otkVersion = -1;
-  private fallbackVersion = -1;
+  private readonly devices: TableCache<KeyCounts>;
 
   constructor(storage: Storage, keys: DeviceKeysService) {
-    this.storage = storage;
     this.keys = keys;
+    this.devices = new TableCache(storage, ['e2e_one_time_keys', 'e2e_fallback_keys'], MAX_DEVICES);
   }
 
   /** Shared, frozen values: copy before changing them. */
   get(userId: string, deviceId: string): KeyCounts {
-    const otkVersion = this.storage.tableVersion('e2e_one_time_keys');
-    const fallbackVersion = this.storage.tableVersion('e2e_fallback_keys');
-    if (otkVersion !== this.otkVersion || fallbackVersion !== this.fallbackVersion) {
-      this.devices.clear();
-      this.otkVersion = otkVersion;
-      this.fallbackVersion = fallbackVersion;
-    }
-    const key = `${userId}\u0000${deviceId}`;
-    let counts = this.devices.get(key);
-    if (!counts) {
-      counts = Object.freeze({
-        oneTimeKeyCounts: Object.freeze(this.keys.oneTimeKeyCounts(userId, deviceId)),
-        unusedFallbackKeyTypes: Object.freeze(this.keys.unusedFallbackKeyTypes(userId, deviceId)),
-      });
-      if (this.devices.size >= MAX_DEVICES) this.devices.clear();
-      this.devices.set(key, counts);
-    }
-    return counts;
+    return this.devices.getOrLoad(`${userId}\u0000${deviceId}`, () => Object.freeze({
+      oneTimeKeyCounts: Object.freeze(this.keys.oneTimeKeyCounts(userId, deviceId)),
+      unusedFallbackKeyTypes: Object.freeze(this.keys.unusedFallbackKeyTypes(userId, deviceId)),
+    }));
   }
 }

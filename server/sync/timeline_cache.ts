@@ -4,35 +4,26 @@
 // changes (storage.tableVersion), so a new event, a redaction or an edit is never served stale.
 import type { SqlReader, Storage } from '../storage/types.ts';
 import { roomEvents, type EventRow } from '../storage/repos/events.ts';
+import { TableCache } from '../storage/table_cache.ts';
 
 const MAX_ROOMS = 1_000;
 /** Larger reads (a long timeline limit) are not kept. */
 const MAX_ROWS = 64;
 
 export class TimelineCache {
-  private readonly storage: Storage;
-  private readonly rooms = new Map<string, { range: string; rows: readonly Readonly<EventRow>[] }>();
-  private version = -1;
+  private readonly rooms: TableCache<{ range: string; rows: readonly Readonly<EventRow>[] }>;
 
   constructor(storage: Storage) {
-    this.storage = storage;
+    this.rooms = new TableCache(storage, 'events', MAX_ROOMS);
   }
 
   /** eventsRepo.roomEvents(db, roomId, after, upTo, 'b', limit), rows frozen and shared. */
   newest(db: SqlReader, roomId: string, after: number, upTo: number, limit: number): readonly Readonly<EventRow>[] {
-    const version = this.storage.tableVersion('events');
-    if (version !== this.version) {
-      this.rooms.clear();
-      this.version = version;
-    }
     const range = `${after} ${upTo} ${limit}`;
     const hit = this.rooms.get(roomId);
     if (hit && hit.range === range) return hit.rows;
     const rows = roomEvents(db, roomId, after, upTo, 'b', limit).map((r) => Object.freeze(r));
-    if (rows.length <= MAX_ROWS) {
-      if (!hit && this.rooms.size >= MAX_ROOMS) this.rooms.clear();
-      this.rooms.set(roomId, { range, rows });
-    }
+    if (rows.length <= MAX_ROWS) this.rooms.set(roomId, { range, rows });
     return rows;
   }
 }

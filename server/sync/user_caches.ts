@@ -3,6 +3,7 @@
 // (storage.tableVersion changes as soon as a write changes the table and again when its batch
 // ends, so a value read mid-write is dropped then); a woken long-poll then reads neither again.
 import type { SqlReader, Storage } from '../storage/types.ts';
+import { TableCache } from '../storage/table_cache.ts';
 import { allMembershipsOfUser, usersSharingRooms, type MembershipRow } from '../storage/repos/rooms.ts';
 import { ignoredUsers } from '../userdata/ignored_users.ts';
 
@@ -10,31 +11,16 @@ const MAX_USERS = 5_000;
 
 /** A map of per-user values dropped whenever `table` changes. */
 class PerUserCache<T> {
-  private readonly storage: Storage;
-  private readonly table: string;
+  private readonly values: TableCache<T>;
   private readonly load: (db: SqlReader, userId: string) => T;
-  private readonly values = new Map<string, T>();
-  private version = -1;
 
   constructor(storage: Storage, table: string, load: (db: SqlReader, userId: string) => T) {
-    this.storage = storage;
-    this.table = table;
+    this.values = new TableCache<T>(storage, table, MAX_USERS);
     this.load = load;
   }
 
   of(db: SqlReader, userId: string): T {
-    const version = this.storage.tableVersion(this.table);
-    if (version !== this.version) {
-      this.values.clear();
-      this.version = version;
-    }
-    let value = this.values.get(userId);
-    if (value === undefined) {
-      value = this.load(db, userId);
-      if (this.values.size >= MAX_USERS) this.values.clear();
-      this.values.set(userId, value);
-    }
-    return value;
+    return this.values.getOrLoad(userId, () => this.load(db, userId));
   }
 }
 
