@@ -9,7 +9,7 @@
 //      has given back what the burst took (server/memory.ts; V8's memory reducer).
 // Each run starts a fresh server in a fresh data dir.
 //   npm run bench -- chat [--quick] [--runs N]
-import { RUNS, built, quick, report, progress, pct, median, enc, rssMiB, cpuSeconds, sleep, startBenchServer, newClients, loadNote, type Client } from './lib.ts';
+import { RUNS, built, quick, report, progress, pct, median, enc, rssMiB, cpuSeconds, mainThreadCpuSeconds, sleep, startBenchServer, newClients, loadNote, type Client } from './lib.ts';
 import type { ServerProcess } from '../tests/helpers/server.ts';
 
 const LATENCY_ROUNDS = quick ? 100 : 400;
@@ -36,6 +36,7 @@ interface RunFigures {
   oneRoom: number;
   tenRooms: number;
   cpuPerMessageMs: number;
+  mainCpuPerMessageMs: number;
   initialBig: number;
   initialWide: number;
   fanout: number[];
@@ -136,8 +137,10 @@ async function oneRun(run: number): Promise<RunFigures> {
 
     progress(`run ${run}: 2. throughput, 10 senders in one room, then in 10 rooms`);
     const cpu0 = cpuSeconds(pid);
+    const main0 = mainThreadCpuSeconds(pid);
     const oneRoom = await throughput(senders, [family]);
     const cpuPerMessageMs = ((cpuSeconds(pid) - cpu0) * 1000) / (senders.length * PER_SENDER);
+    const mainCpuPerMessageMs = ((mainThreadCpuSeconds(pid) - main0) * 1000) / (senders.length * PER_SENDER);
     const own: string[] = [];
     for (const s of senders) own.push(await s.createRoom({ preset: 'private_chat', name: `${s.userId} and anna`, invite: [anna.userId] }));
     for (const r of own) await anna.join(r);
@@ -156,9 +159,9 @@ async function oneRun(run: number): Promise<RunFigures> {
     const rssAfter = rssMiB(pid);
     await sleep(18_000);
     const rssSettled = rssMiB(pid);
-    const figures = { rssIdle, latency: lat, oneRoom, tenRooms, cpuPerMessageMs, initialBig, initialWide, fanout: fan, rssAfter, rssSettled };
+    const figures = { rssIdle, latency: lat, oneRoom, tenRooms, cpuPerMessageMs, mainCpuPerMessageMs, initialBig, initialWide, fanout: fan, rssAfter, rssSettled };
     progress(`run ${run}: p50 ${pct(lat, 50).toFixed(2)} ms, p99 ${pct(lat, 99).toFixed(2)} ms, ${oneRoom.toFixed(0)}/${tenRooms.toFixed(0)} msg/s, ` +
-      `${cpuPerMessageMs.toFixed(2)} ms CPU/msg, initial ${initialBig.toFixed(1)}/${initialWide.toFixed(1)} ms, fan-out p50 ${median(fan).toFixed(1)} ms, RSS ${rssAfter.toFixed(0)} MiB, 20 s later ${rssSettled.toFixed(0)} MiB`);
+      `${cpuPerMessageMs.toFixed(2)} ms CPU/msg (main thread ${mainCpuPerMessageMs.toFixed(2)}), initial ${initialBig.toFixed(1)}/${initialWide.toFixed(1)} ms, fan-out p50 ${median(fan).toFixed(1)} ms, RSS ${rssAfter.toFixed(0)} MiB, 20 s later ${rssSettled.toFixed(0)} MiB`);
     return figures;
   } finally {
     await server.dispose();
@@ -181,6 +184,7 @@ report('send→receive max', 'ms', lats.map((l) => Math.max(...l)), { about: 'sa
 report('throughput, 10 senders, 1 room', 'msg/s', col('oneRoom'), { about: '10 concurrent clients sending in one room', size: `${10 * PER_SENDER} messages`, target: { min: 2000 } });
 report('throughput, 10 senders, 10 rooms', 'msg/s', col('tenRooms'), { about: '10 concurrent clients, each in its own room', size: `${10 * PER_SENDER} messages`, target: { min: 2000 } });
 report('server CPU per message sent', 'ms', col('cpuPerMessageMs'), { about: 'server process CPU during the 1-room throughput, per message', size: `${10 * PER_SENDER} messages` });
+report('server main-thread CPU per message sent', 'ms', col('mainCpuPerMessageMs'), { about: 'same, the one thread that runs every request (what bounds throughput)', size: `${10 * PER_SENDER} messages` });
 report(`initial sync, ${BIG.rooms} rooms × ${BIG.messages}`, 'ms', col('initialBig'), { about: 'GET /sync without since, default filter', size: `${BIG.rooms * BIG.messages} messages`, target: { max: 30 } });
 report(`initial sync, ${WIDE.rooms} rooms × ${WIDE.messages}`, 'ms', col('initialWide'), { about: 'GET /sync without since, default filter', size: `${WIDE.rooms * WIDE.messages} messages` });
 report('fan-out to 50 long-polls, median', 'ms', col('fanout').map((f) => median(f)), { about: 'one message until all 50 waiting clients have it', size: `${FANOUT_ROUNDS} messages`, target: { max: 20 } });
