@@ -11,6 +11,9 @@ export function register(routes: RouteTable, ctx: ServerContext): void {
   const download = (authenticated: boolean) => async ({ req, res, params, query }: Ctx) => {
     const mediaId = localMediaId(media.serverName, params.serverName, params.mediaId);
     const row = await media.waitFor(mediaId, parseTimeout(query.timeout_ms));
+    // A streamed body is not held like a JSON answer (http/app.ts): wait here until the row it
+    // serves is on disk (a download woken by an upload that has only just committed).
+    await ctx.storage.durable();
     await sendMedia(req, res, media.store.contentPath(mediaId), row, { authenticated, fileNameOverride: params.fileName });
   };
 

@@ -65,8 +65,9 @@ export function createApp(ctx: ServerContext, authenticate: Authenticator): App 
  * The response also holds back an answer written in one end() (every JSON answer, error and
  * thumbnail) until the writes committed so far are on disk: storage commits in memory and syncs
  * the journal meanwhile (storage/journal_writer.ts), so an answer may be computed from state that is
- * not durable yet, and must not be seen before it is. A streamed body (a media download, a static
- * file) starts with write() and is not held: what it shows was durable before its ID was known.
+ * not durable yet, and must not be seen before it is. A streamed body starts with write() and is
+ * not held: a media download waits for durable() itself (api/media_download.ts); static files are
+ * not stored data.
  */
 function expressClasses(app: Express, durable: () => Promise<void> | null): { ExpressRequest: typeof http.IncomingMessage; ExpressResponse: typeof http.ServerResponse } {
   class ExpressRequest extends http.IncomingMessage {}
