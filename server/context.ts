@@ -29,7 +29,7 @@ export interface ServerContext {
   registrationTokens: RegistrationTokenService;
   /** User-interactive auth, shared by every endpoint that re-checks the user. */
   uia: UiaService;
-  /** Wakes waiting /sync long-polls after a durable change. */
+  /** Wakes waiting /sync long-polls after a committed change (their answers wait until it is durable). */
   notifier: Notifier;
   /** Device keys, cross-signing, to-device messages and key backup. */
   e2ee: E2eeServices;

@@ -180,7 +180,7 @@ export class MediaService {
     }
   }
 
-  /** File into place (fsync'd), then the row (fsync'd); a failed row write takes the file back out. */
+  /** File into place (fsync'd), then the row (committed; the answer waits until it is durable); a failed row write takes the file back out. */
   private async persist(
     file: ReceivedFile,
     mediaId: string,

@@ -75,7 +75,7 @@ export class RoomService {
     this.hooks.push(hook);
   }
 
-  /** Runs after events are durable (before long-polls are woken). */
+  /** Runs once events have committed (before long-polls are woken); what leaves the process waits for storage.durable(). */
   onCommitted(listener: CommitListener): void {
     this.listeners.push(listener);
   }

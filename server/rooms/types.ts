@@ -32,7 +32,7 @@ export interface RoomStateView {
 /** Runs inside the write transaction of each persisted event (push rules → unread counts). Must be synchronous and deterministic. */
 export type PersistHook = (db: SqlWriter, event: PersistedEvent, state: RoomStateView) => void;
 
-/** Runs after a batch of events is durable. */
+/** Runs once a batch of events has committed (outputs wait for storage.durable(), see storage/types.ts). */
 export type CommitListener = (events: PersistedEvent[]) => void;
 
 /** What a caller asks to send. */
