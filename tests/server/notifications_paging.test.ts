@@ -1,7 +1,7 @@
 // GET /notifications for a rarely notified user on a server whose history is mostly others'
 // notifications: every page complete and newest first across several rooms (whose stream
 // positions interleave), `from` paging, `read` flags, a muted room's mention, and a room the user
-// left still listing what they were notified of while in it. The history spans more than a
+// left (twice) still listing what they were notified of while in it. The history spans more than a
 // thousand positions with no notification of the user, so pages reach back through growing windows
 // of positions, through the rooms the user is in and through all rows.
 import { afterAll, beforeAll, expect, test } from 'vitest';
@@ -79,6 +79,13 @@ test('a rarely notified user pages through their notifications in several rooms,
   await ann.ok('POST', `/rooms/${enc(quiet[2]!)}/leave`, {});
   for (const e of expected) if (e.roomId === quiet[2]) e.read = true;
   await dan.text(quiet[2]!, 'after ann left');
+  // Back for a while, and gone again: what she got in both stays.
+  await dan.invite(quiet[2]!, ann.userId);
+  await ann.join(quiet[2]!);
+  await quietMessage(2, 'welcome back');
+  await ann.ok('POST', `/rooms/${enc(quiet[2]!)}/leave`, {});
+  for (const e of expected) if (e.roomId === quiet[2]) e.read = true;
+  await dan.text(quiet[2]!, 'gone again');
   // A long stretch with nothing for ann: the crowd, and the muted room she is in, where only a mention notifies her.
   await chatter([bob, cat, dan], crowd, 300);
   await chatter([bob, cat, dan], busy, 400);

@@ -210,6 +210,13 @@ export function listNotifications(db: SqlReader, userId: string, before: number,
   return rows.map(({ other_actions, ...row }) => ({ ...row, actions: actionsFor({ actions: row.actions, other_actions }, userId) }));
 }
 
+/**
+ * The end (exclusive) of a room's rows that may notify the user, given `high` bound twice: a room
+ * they are no longer joined to has none after their membership's last change (only joined members
+ * are notified), so a room they left costs nothing for what happened there since.
+ */
+const UNTIL_LEFT = `iif(m.membership = 'join', ?, min(?, m.stream_pos + 1))`;
+
 const NOT_PRUNED = `pe.stream_ordering > coalesce((SELECT stream_ordering FROM push_pruned p WHERE p.room_id = pe.room_id AND p.user_id = ?), 0)`;
 
 /**
@@ -221,9 +228,10 @@ const NOT_PRUNED = `pe.stream_ordering > coalesce((SELECT stream_ordering FROM p
  */
 function mostlyTheirs(db: SqlReader, userId: string, low: number, high: number): boolean {
   const { n } = db.get<{ n: number }>(
-    `SELECT count(*) AS n FROM push_events INDEXED BY push_events_room
-      WHERE room_id IN (SELECT room_id FROM memberships WHERE user_id = ?) AND stream_ordering >= ? AND stream_ordering < ?`,
-    [userId, low, high],
+    `SELECT count(*) AS n FROM memberships m JOIN push_events pe INDEXED BY push_events_room
+       ON pe.room_id = m.room_id AND pe.stream_ordering >= ? AND pe.stream_ordering < ${UNTIL_LEFT}
+      WHERE m.user_id = ?`,
+    [low, high, high, userId],
   )!;
   return 6 * n >= high - low;
 }
@@ -231,17 +239,17 @@ function mostlyTheirs(db: SqlReader, userId: string, low: number, high: number):
 /**
  * Stream orderings of the user's listed notifications in [low, high), newest first, at most
  * `limit` (the page's: the LIMIT's value is part of SQLite's plan, and a new one recompiles it),
- * read through push_events_room from the pruned position or `low` up in each of their rooms.
- * SQLite stops each room's walk once it cannot improve the page.
+ * read through push_events_room in each of their rooms from the pruned position or `low` up to
+ * where they left it. SQLite stops each room's walk once it cannot improve the page.
  */
 function notifiedInTheirRooms(db: SqlReader, userId: string, low: number, high: number, limit: number): number[] {
   return db
     .all<{ s: number }>(
       `SELECT pe.stream_ordering AS s FROM memberships m LEFT JOIN push_pruned p ON p.room_id = m.room_id AND p.user_id = m.user_id
          JOIN push_events pe INDEXED BY push_events_room
-           ON pe.room_id = m.room_id AND pe.stream_ordering > max(?, coalesce(p.stream_ordering, 0)) AND pe.stream_ordering < ?
+           ON pe.room_id = m.room_id AND pe.stream_ordering > max(?, coalesce(p.stream_ordering, 0)) AND pe.stream_ordering < ${UNTIL_LEFT}
         WHERE m.user_id = ? AND instr(pe.notified, ?) > 0 ORDER BY pe.stream_ordering DESC LIMIT ?`,
-      [low - 1, high, userId, needle(userId), limit],
+      [low - 1, high, high, userId, needle(userId), limit],
     )
     .map((r) => r.s);
 }
