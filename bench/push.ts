@@ -8,7 +8,7 @@
 //  - GET /notifications, first page (limit 20), as listNotifications() computes it, with 100k
 //    (--quick) or 200k push rows notifying others in busy rooms: for a rarely-notified user in three
 //    quiet rooms (20 notifications span 60k positions), for the same user also a muted member of
-//    one busy room, for a member of a busy room notified by each of its events, and for a user whose
+//    one busy room, or who left it long ago, for a member of a busy room notified by each of its events, and for a user whose
 //    only 5 notifications are the oldest rows. (The route then loads and serialises the events,
 //    which is not counted.)
 //   node bench/push.ts [--quick] [--push-rows N]
@@ -117,11 +117,14 @@ const user = (name: string) => `@${name}:bench.local`;
 const NOTIFY = '["notify",{"set_tweak":"sound","value":"default"}]';
 /** Notifications of 'rare': the first events of the history. */
 const RARE = 5;
+/** Where 'left' left busy0. */
+const LEFT_AT = 1_000;
 /**
  * Push rows for `total` events: the first RARE notify 'rare' alone; three quiet rooms get one
  * event every 3,001 positions, notifying 'quiet' and 'muted' (and a few others); the rest go
  * round-robin to four busy rooms of 12 others each, notifying all but the sender ('muted' is a
- * member of busy0 who is never notified there; 'busy' is notified by every event of busy0).
+ * member of busy0 who is never notified there; 'busy' is notified by every event of busy0; 'left',
+ * notified like 'quiet' in the quiet rooms, was notified in busy0 until leaving it at LEFT_AT).
  */
 async function notificationDataset(storage: Storage, total: number): Promise<void> {
   const memberships: [string, string][] = [];
@@ -130,6 +133,7 @@ async function notificationDataset(storage: Storage, total: number): Promise<voi
   memberships.push(['!busy0:bench.local', user('muted')], ['!busy0:bench.local', user('busy')]);
   for (let q = 0; q < 3; q++) for (const m of ['quiet', 'muted', 'q1', 'q2']) memberships.push([`!quiet${q}:bench.local`, user(m)]);
   memberships.push(['!rare:bench.local', user('rare')], ['!rare:bench.local', user('q1')]);
+  for (let q = 0; q < 3; q++) memberships.push([`!quiet${q}:bench.local`, user('left')]);
   const batch = 20_000;
   for (let from = 1; from <= total; from += batch) {
     await storage.write((db) => {
@@ -137,6 +141,7 @@ async function notificationDataset(storage: Storage, total: number): Promise<voi
         for (const [room, m] of memberships) {
           db.run(`INSERT INTO memberships (room_id, user_id, membership, event_id, stream_pos) VALUES (?, ?, 'join', ?, 0)`, [room, m, `$join_${room}_${m}`]);
         }
+        db.run(`INSERT INTO memberships (room_id, user_id, membership, event_id, stream_pos) VALUES (?, ?, 'leave', '$left', ?)`, ['!busy0:bench.local', user('left'), LEFT_AT]);
       }
       for (let pos = from; pos < Math.min(total + 1, from + batch); pos++) {
         const row = { stream_ordering: pos, event_id: `$e${pos}`, thread_id: 'main', ts: pos };
@@ -145,13 +150,14 @@ async function notificationDataset(storage: Storage, total: number): Promise<voi
           continue;
         }
         if (pos % 3_001 === 0) {
-          const members = ['quiet', 'muted', 'q2'].map((m) => ({ userId: user(m), actions: NOTIFY, highlight: false }));
+          const members = ['quiet', 'muted', 'left', 'q2'].map((m) => ({ userId: user(m), actions: NOTIFY, highlight: false }));
           insertPushEvent(db, { ...row, room_id: `!quiet${(pos / 3_001) % 3}:bench.local` }, members);
           continue;
         }
         const r = pos % 4;
         const members = busyMembers(r).slice(1).map((userId) => ({ userId, actions: NOTIFY, highlight: false }));
         if (r === 0) members.push({ userId: user('busy'), actions: NOTIFY, highlight: false });
+        if (r === 0 && pos < LEFT_AT) members.push({ userId: user('left'), actions: NOTIFY, highlight: false });
         insertPushEvent(db, { ...row, room_id: `!busy${r}:bench.local` }, members);
       }
     });
@@ -190,6 +196,7 @@ const pushRows = rowsOption > 0 ? Number(process.argv[rowsOption + 1]) : quick ?
 const who = [
   ['quiet', 'rarely-notified user in 3 quiet rooms', 20],
   ['muted', 'the same user, also a muted member of a busy room', 20],
+  ['left', 'the same user, who left the busy room long ago instead', 20],
   ['busy', 'a member notified by every event of a busy room', 20],
   ['rare', `a user with only ${RARE} notifications, the oldest`, RARE],
 ] as const;
