@@ -166,7 +166,8 @@ const FIRST_WINDOW = 64;
  * rooms' rows are read through push_events_room in windows of stream positions going back from
  * `before`, each twice as wide as the last, until the page is full. So a page costs what the
  * user's rooms hold since its oldest notification (at most ≈ 2× that), not the server's history.
- * Where the user's rooms hold most rows anyway, walking down all rows is cheaper: see below.
+ * Where the user's rooms hold a good share of the rows anyway, walking down all rows is cheaper
+ * (mostlyTheirs()). A room the user left is read only up to their leaving (UNTIL_LEFT).
  * Notifications pruned for the user (push_pruned) are left out.
  */
 export function listNotifications(db: SqlReader, userId: string, before: number, limit: number, highlightOnly: boolean): NotificationRow[] {
@@ -224,7 +225,8 @@ const NOT_PRUNED = `pe.stream_ordering > coalesce((SELECT stream_ordering FROM p
  * push_events_room costs ≈ 4× one read walking down all rows (measured 3.3–4.2 vs 1.0 µs with
  * 100k rows: rooms' rows are interleaved, so the index walk still reads most table pages, one
  * lookup each), and the walk down all rows stops at the page's last notification where the
- * window may reach ≈ 1.5× further back. Counting costs ≈ 0.1 µs per row: not worth it for small windows.
+ * window may reach ≈ 1.5× further back. Positions stand in for the window's rows (most events
+ * are messages, which notify someone). Counting costs ≈ 0.1 µs per row: not worth it for small windows.
  */
 function mostlyTheirs(db: SqlReader, userId: string, low: number, high: number): boolean {
   const { n } = db.get<{ n: number }>(
