@@ -181,8 +181,8 @@ export const diskFiles: FileLayer = {
   },
 };
 
-const WRITE_PIECE = 4 * 1024 * 1024;
-const SYNC_EVERY = 16 * 1024 * 1024;
+const WRITE_PIECE = 1024 * 1024;
+const SYNC_EVERY = 2 * 1024 * 1024;
 
 /** Writes a whole file durably: temp file → fsync → rename → fsync directory. */
 export function writeFileDurably(files: FileLayer, file: string, chunks: readonly Uint8Array[]): void {
