@@ -36,7 +36,7 @@ describe('answers wait for the disk', () => {
     const s = await server({ env: { [FAULT_FILE_ENV]: control } });
     const anna = await registerAndLogin(s, 'anna');
 
-    const SLOW_MS = 1500;
+    const SLOW_MS = 2000;
     fs.writeFileSync(control, `DELAY ${SLOW_MS} fdatasync`);
     const t0 = performance.now();
     const put = request(s.url, 'PUT', dataPath(anna, 'org.example.slow'), { token: anna.accessToken, body: { n: 1 } })
