@@ -274,7 +274,7 @@ class JournaledStorage implements EngineStorage {
         this.rollback();
         this.bumpTables(touched);
         this.p.log.error(`storage: journal write failed; ${batch.length} write(s) refused, nothing applied`, err);
-        const failure = new StorageWriteError(err);
+        const failure = err instanceof StorageWriteError ? err : new StorageWriteError(err); // the writer's own, after a failed fdatasync
         for (const o of outcomes) o.write.reject(o.error ?? failure);
         return;
       }
