@@ -9,7 +9,8 @@
 //      has given back what the burst took (server/memory.ts; V8's memory reducer).
 // Each run starts a fresh server in a fresh data dir.
 //   npm run bench -- chat [--quick] [--runs N]
-import { RUNS, built, quick, report, progress, pct, median, enc, rssMiB, cpuSeconds, mainThreadCpuSeconds, sleep, startBenchServer, newClients, loadNote, type Client } from './lib.ts';
+import os from 'node:os';
+import { RUNS, built, quick, report, progress, pct, median, enc, rssMiB, rssSplitMiB, cpuSeconds, mainThreadCpuSeconds, sleep, startBenchServer, newClients, loadNote, type Client } from './lib.ts';
 import type { ServerProcess } from '../tests/helpers/server.ts';
 
 const LATENCY_ROUNDS = quick ? 100 : 400;
@@ -36,12 +37,15 @@ interface RunFigures {
   oneRoom: number;
   tenRooms: number;
   cpuPerMessageMs: number;
+  clientCpuPerMessageMs: number;
   mainCpuPerMessageMs: number;
   initialBig: number;
   initialWide: number;
   fanout: number[];
   rssAfter: number;
   rssSettled: number;
+  rssSettledAnon: number;
+  rssSettledFile: number;
 }
 
 /** Long-polls from `token` until a timeline event with this body arrives in the room; the new token and arrival time. */
@@ -138,8 +142,11 @@ async function oneRun(run: number): Promise<RunFigures> {
     progress(`run ${run}: 2. throughput, 10 senders in one room, then in 10 rooms`);
     const cpu0 = cpuSeconds(pid);
     const main0 = mainThreadCpuSeconds(pid);
+    const client0 = process.cpuUsage();
     const oneRoom = await throughput(senders, [family]);
     const cpuPerMessageMs = ((cpuSeconds(pid) - cpu0) * 1000) / (senders.length * PER_SENDER);
+    const clientCpu = process.cpuUsage(client0);
+    const clientCpuPerMessageMs = (clientCpu.user + clientCpu.system) / 1000 / (senders.length * PER_SENDER);
     const mainCpuPerMessageMs = ((mainThreadCpuSeconds(pid) - main0) * 1000) / (senders.length * PER_SENDER);
     const own: string[] = [];
     for (const s of senders) own.push(await s.createRoom({ preset: 'private_chat', name: `${s.userId} and anna`, invite: [anna.userId] }));
@@ -159,9 +166,13 @@ async function oneRun(run: number): Promise<RunFigures> {
     const rssAfter = rssMiB(pid);
     await sleep(18_000);
     const rssSettled = rssMiB(pid);
-    const figures = { rssIdle, latency: lat, oneRoom, tenRooms, cpuPerMessageMs, mainCpuPerMessageMs, initialBig, initialWide, fanout: fan, rssAfter, rssSettled };
+    const { anon: rssSettledAnon, file: rssSettledFile } = rssSplitMiB(pid);
+    const figures = {
+      rssIdle, latency: lat, oneRoom, tenRooms, cpuPerMessageMs, clientCpuPerMessageMs, mainCpuPerMessageMs, initialBig, initialWide, fanout: fan,
+      rssAfter, rssSettled, rssSettledAnon, rssSettledFile,
+    };
     progress(`run ${run}: p50 ${pct(lat, 50).toFixed(2)} ms, p99 ${pct(lat, 99).toFixed(2)} ms, ${oneRoom.toFixed(0)}/${tenRooms.toFixed(0)} msg/s, ` +
-      `${cpuPerMessageMs.toFixed(2)} ms CPU/msg (main thread ${mainCpuPerMessageMs.toFixed(2)}), initial ${initialBig.toFixed(1)}/${initialWide.toFixed(1)} ms, fan-out p50 ${median(fan).toFixed(1)} ms, RSS ${rssAfter.toFixed(0)} MiB, 20 s later ${rssSettled.toFixed(0)} MiB`);
+      `${cpuPerMessageMs.toFixed(2)} ms CPU/msg (main thread ${mainCpuPerMessageMs.toFixed(2)}, client ${clientCpuPerMessageMs.toFixed(2)}), initial ${initialBig.toFixed(1)}/${initialWide.toFixed(1)} ms, fan-out p50 ${median(fan).toFixed(1)} ms, RSS ${rssAfter.toFixed(0)} MiB, 20 s later ${rssSettled.toFixed(0)} MiB`);
     return figures;
   } finally {
     await server.dispose();
@@ -185,6 +196,12 @@ report('throughput, 10 senders, 1 room', 'msg/s', col('oneRoom'), { about: '10 c
 report('throughput, 10 senders, 10 rooms', 'msg/s', col('tenRooms'), { about: '10 concurrent clients, each in its own room', size: `${10 * PER_SENDER} messages`, target: { min: 2000 } });
 report('server CPU per message sent', 'ms', col('cpuPerMessageMs'), { about: 'server process CPU during the 1-room throughput, per message', size: `${10 * PER_SENDER} messages` });
 report('server main-thread CPU per message sent', 'ms', col('mainCpuPerMessageMs'), { about: 'same, the one thread that runs every request (what bounds throughput)', size: `${10 * PER_SENDER} messages` });
+// The bench's own clients run on the same cores: server + client CPU per message bounds the throughput
+// any closed loop can reach here (2 cores / that), whatever the server's latency.
+report('bench client CPU per message sent', 'ms', col('clientCpuPerMessageMs'), { about: 'this process (the 10 senders) during the 1-room throughput, per message: it shares the cores', size: `${10 * PER_SENDER} messages` });
+report('throughput ceiling from CPU, 1 room', 'msg/s', runs.map((r) => (os.cpus().length * 1000) / (r.cpuPerMessageMs + r.clientCpuPerMessageMs)), {
+  about: 'CPU cores ÷ (server + client CPU per message): no closed loop on this machine gets past it', size: `${10 * PER_SENDER} messages`,
+});
 report(`initial sync, ${BIG.rooms} rooms × ${BIG.messages}`, 'ms', col('initialBig'), { about: 'GET /sync without since, default filter', size: `${BIG.rooms * BIG.messages} messages`, target: { max: 30 } });
 report(`initial sync, ${WIDE.rooms} rooms × ${WIDE.messages}`, 'ms', col('initialWide'), { about: 'GET /sync without since, default filter', size: `${WIDE.rooms * WIDE.messages} messages` });
 report('fan-out to 50 long-polls, median', 'ms', col('fanout').map((f) => median(f)), { about: 'one message until all 50 waiting clients have it', size: `${FANOUT_ROUNDS} messages`, target: { max: 20 } });
@@ -200,4 +217,8 @@ report('server RSS 2 s after the standard run', 'MiB', col('rssAfter'), {
 report('server RSS after the standard run (20 s later)', 'MiB', col('rssSettled'), {
   about: `same server 20 s after its last request, settled; ${runsAs}`, size: standardRunSize, target: { max: 80 },
 });
+// What the settled RSS is made of: the file-backed part is the node binary's and libraries' code, which
+// the kernel can drop and read back, and which other Node/Electron processes map too.
+report('server RSS after the standard run, anonymous part', 'MiB', col('rssSettledAnon'), { about: 'RssAnon of the settled server: memory only this process holds', size: standardRunSize });
+report('server RSS after the standard run, file-backed part', 'MiB', col('rssSettledFile'), { about: 'RssFile of the settled server: code pages, shared and reclaimable', size: standardRunSize });
 progress(loadNote());
