@@ -17,6 +17,7 @@ import { userLevel } from '../rooms/power_levels.ts';
 import { isValidEventId } from '../ids.ts';
 import { ignoredUsers } from '../userdata/ignored_users.ts';
 import { IgnoredUsersCache } from '../sync/user_caches.ts';
+import { SilenceTracker } from './silences.ts';
 
 export const MAIN_THREAD = 'main';
 
@@ -42,6 +43,7 @@ export class NotificationService {
   private readonly pushRules: PushRuleService;
   private readonly ignoring: IgnoredUsersCache | null;
   private readonly unread = new UnreadCountCache();
+  private readonly silences = new SilenceTracker();
 
   constructor(pushRules: PushRuleService, storage?: Storage) {
     this.pushRules = pushRules;
@@ -51,7 +53,8 @@ export class NotificationService {
   /**
    * The rooms module's persist hook: runs inside the transaction that stores the event, so the
    * counts are durable with it. Stores which joined members (not the sender) the rules say to
-   * notify, with their actions; sending an event counts as reading up to it.
+   * notify, with their actions; sending an event counts as reading up to it. Members it left out
+   * may start or continue a silence (./silences.ts).
    */
   onEventPersisted(db: SqlWriter, persisted: PersistedEvent, state: RoomStateView): void {
     const event: JsonObject = {
@@ -81,10 +84,14 @@ export class NotificationService {
     // Members of one class get the same (shared) actions array: serialise it once.
     const results = new Map<PushAction[], { json: string; notify: boolean; highlight: boolean }>();
     const notified: NotifiedMember[] = [];
+    const quiet: string[] = [];
     for (const userId of members) {
       if (userId === persisted.sender) continue;
       // An ignored sender's events neither count as unread nor notify (spec "Ignoring Users").
-      if (persisted.stateKey === undefined && (this.ignoring?.of(db, userId) ?? ignoredUsers(db, userId)).has(persisted.sender)) continue;
+      if (persisted.stateKey === undefined && (this.ignoring?.of(db, userId) ?? ignoredUsers(db, userId)).has(persisted.sender)) {
+        quiet.push(userId);
+        continue;
+      }
       const cls = classOf(this.pushRules.ruleset(userId), userId);
       let plan = plans.get(cls);
       if (!plan) plans.set(cls, (plan = planFor(cls, event, shared)));
@@ -98,16 +105,21 @@ export class NotificationService {
             },
           })
         : plan.fallback;
-      if (!actions) continue;
+      if (!actions) {
+        quiet.push(userId);
+        continue;
+      }
       let result = results.get(actions);
       if (!result) results.set(actions, (result = { json: JSON.stringify(actions), ...outcomeOf(actions) }));
       if (result.notify) notified.push({ userId, actions: result.json, highlight: result.highlight });
+      else quiet.push(userId);
     }
     insertPushEvent(
       db,
       { room_id: persisted.roomId, stream_ordering: persisted.streamPos, event_id: persisted.eventId, thread_id: threadId, ts: persisted.originServerTs },
       notified,
     );
+    this.silences.observe(db, persisted.roomId, persisted.streamPos, persisted.sender, notified.length > 0, quiet);
   }
 
   /**

@@ -77,8 +77,8 @@ async function writeOldLayout(dataDir: string): Promise<number> {
   }
 }
 
-/** Rows in each push table; `schema` 7 opens the database without running migration 008. */
-async function tableCounts(dataDir: string, schema = 8): Promise<Record<string, number>> {
+/** Rows in each push table; `schema` 7 opens the database without running migration 008 (by default every migration runs). */
+async function tableCounts(dataDir: string, schema = Number.MAX_SAFE_INTEGER): Promise<Record<string, number>> {
   const storage = await openStorage({ dir: dataDir, migrations: MIGRATIONS.filter((m) => m.version <= schema), log: createLogger('warn') });
   try {
     return storage.read((db) => {

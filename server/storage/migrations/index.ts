@@ -8,5 +8,6 @@ import { migration as m005 } from './005_media.ts';
 import { migration as m006 } from './006_userdata.ts';
 import { migration as m007 } from './007_directory_search_push.ts';
 import { migration as m008 } from './008_push_actions_per_event.ts';
+import { migration as m009 } from './009_push_silences.ts';
 
-export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008];
+export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009];
