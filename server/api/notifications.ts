@@ -5,7 +5,7 @@ import { clientPath } from '../http/routes.ts';
 import type { ServerContext } from '../context.ts';
 import { errors } from '../http/errors.ts';
 import type { JsonObject, JsonValue } from '../http/body.ts';
-import { listNotifications } from '../storage/repos/push_rules.ts';
+import { listNotifications } from '../storage/repos/notification_list.ts';
 import { getEvent } from '../storage/repos/events.ts';
 import { toClientEvent } from '../rooms/client_event.ts';
 

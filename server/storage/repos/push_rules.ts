@@ -1,6 +1,7 @@
 // What push rule evaluation stores: one push_events row per notifying event, listing the members
 // it notified (migration 008), and which thread an event belongs to. (The rules themselves are
 // the user's m.push_rules account data.) A member is found in a row's lists as ' userId '.
+// GET /notifications' list is in ./notification_list.ts.
 import type { SqlReader, SqlWriter } from '../types.ts';
 
 export interface PushEventRow {
@@ -18,7 +19,7 @@ export interface NotifiedMember {
   highlight: boolean;
 }
 
-const needle = (userId: string): string => ` ${userId} `;
+export const needle = (userId: string): string => ` ${userId} `;
 
 /**
  * Stores who an event notified: one row whatever the room size. The actions most members share
@@ -147,124 +148,6 @@ export function readPositionsAndActionsAfter(
       WHERE room_id = ? AND stream_ordering > ? AND instr(notified, ?) > 0`,
     [userId, roomId, me, roomId, after, me],
   );
-}
-
-export interface NotificationRow extends PushEventRow {
-  /** JSON of the user's actions. */
-  actions: string;
-  highlight: number;
-  read: number;
-}
-
-/** Stream positions the first window of a GET /notifications page spans; each next one is twice as wide. */
-const FIRST_WINDOW = 64;
-
-/**
- * The user's notifications, newest first, before `before` (a stream ordering), for GET
- * /notifications. Highlights come from their own per-user rows. The others are in rooms the
- * user is or was in (only members are notified, and memberships rows stay after leaving): those
- * rooms' rows are read through push_events_room in windows of stream positions going back from
- * `before`, each twice as wide as the last, until the page is full. So a page costs what the
- * user's rooms hold since its oldest notification (at most ≈ 2× that), not the server's history.
- * Where the user's rooms hold a good share of the rows anyway, walking down all rows is cheaper
- * (mostlyTheirs()). A room the user left is read only up to their leaving (UNTIL_LEFT).
- * Notifications pruned for the user (push_pruned) are left out.
- */
-export function listNotifications(db: SqlReader, userId: string, before: number, limit: number, highlightOnly: boolean): NotificationRow[] {
-  const me = needle(userId);
-  const columns = `pe.room_id, pe.stream_ordering, pe.event_id, pe.thread_id, pe.ts, pe.actions, pe.other_actions,
-      instr(pe.highlighted, ?) > 0 AS highlight,
-      (pe.stream_ordering <= coalesce((SELECT stream_ordering FROM read_positions WHERE user_id = ? AND room_id = pe.room_id AND thread_id = ''), 0)
-       OR pe.stream_ordering <= coalesce((SELECT stream_ordering FROM read_positions r WHERE r.user_id = ? AND r.room_id = pe.room_id AND r.thread_id = pe.thread_id), 0)) AS read`;
-  type Found = NotificationRow & { other_actions: string | null };
-  let rows: Found[];
-  if (highlightOnly) {
-    rows = db.all<Found>(
-      `SELECT ${columns} FROM push_highlights h JOIN push_events pe ON pe.stream_ordering = h.stream_ordering
-        WHERE h.user_id = ? AND h.stream_ordering < ? AND ${NOT_PRUNED} ORDER BY h.stream_ordering DESC LIMIT ?`,
-      [me, userId, userId, userId, before, userId, limit],
-    );
-  } else {
-    const found: number[] = [];
-    const newest = db.get<{ s: number | null }>(`SELECT max(stream_ordering) AS s FROM push_events`)?.s ?? null;
-    // Windows [low, high): `high` starts just past the newest row (or at `before`) and walks down to 0.
-    let high = newest === null ? 0 : Math.min(before, newest + 1);
-    for (let width = FIRST_WINDOW; high > 0 && found.length < limit; width *= 2) {
-      const low = Math.max(0, high - width);
-      if (width > 1024 && mostlyTheirs(db, userId, low, high)) {
-        // The rest of the page in one walk down all rows, which stops at its last notification.
-        found.push(...notifiedBelow(db, userId, high, limit).slice(0, limit - found.length));
-        break;
-      }
-      found.push(...notifiedInTheirRooms(db, userId, low, high, limit).slice(0, limit - found.length));
-      high = low;
-    }
-    rows = found.length
-      ? db.all<Found>(`SELECT ${columns} FROM push_events pe WHERE pe.stream_ordering IN (SELECT value FROM json_each(?)) ORDER BY pe.stream_ordering DESC`, [
-          me,
-          userId,
-          userId,
-          JSON.stringify(found),
-        ])
-      : [];
-  }
-  return rows.map(({ other_actions, ...row }) => ({ ...row, actions: actionsFor({ actions: row.actions, other_actions }, userId) }));
-}
-
-/**
- * The end (exclusive) of a room's rows that may notify the user, given `high` bound twice: a room
- * they are no longer joined to has none after their membership's last change (only joined members
- * are notified), so a room they left costs nothing for what happened there since.
- */
-const UNTIL_LEFT = `iif(m.membership = 'join', ?, min(?, m.stream_pos + 1))`;
-
-const NOT_PRUNED = `pe.stream_ordering > coalesce((SELECT stream_ordering FROM push_pruned p WHERE p.room_id = pe.room_id AND p.user_id = ?), 0)`;
-
-/**
- * Whether the user's rooms hold a sixth or more of the window's positions. A row read through
- * push_events_room costs ≈ 4× one read walking down all rows (measured 3.3–4.2 vs 1.0 µs with
- * 100k rows: rooms' rows are interleaved, so the index walk still reads most table pages, one
- * lookup each), and the walk down all rows stops at the page's last notification where the
- * window may reach ≈ 1.5× further back. Positions stand in for the window's rows (most events
- * are messages, which notify someone). Counting costs ≈ 0.1 µs per row: not worth it for small windows.
- */
-function mostlyTheirs(db: SqlReader, userId: string, low: number, high: number): boolean {
-  const { n } = db.get<{ n: number }>(
-    `SELECT count(*) AS n FROM memberships m JOIN push_events pe INDEXED BY push_events_room
-       ON pe.room_id = m.room_id AND pe.stream_ordering >= ? AND pe.stream_ordering < ${UNTIL_LEFT}
-      WHERE m.user_id = ?`,
-    [low, high, high, userId],
-  )!;
-  return 6 * n >= high - low;
-}
-
-/**
- * Stream orderings of the user's listed notifications in [low, high), newest first, at most
- * `limit` (the page's: the LIMIT's value is part of SQLite's plan, and a new one recompiles it),
- * read through push_events_room in each of their rooms from the pruned position or `low` up to
- * where they left it. SQLite stops each room's walk once it cannot improve the page.
- */
-function notifiedInTheirRooms(db: SqlReader, userId: string, low: number, high: number, limit: number): number[] {
-  return db
-    .all<{ s: number }>(
-      `SELECT pe.stream_ordering AS s FROM memberships m LEFT JOIN push_pruned p ON p.room_id = m.room_id AND p.user_id = m.user_id
-         JOIN push_events pe INDEXED BY push_events_room
-           ON pe.room_id = m.room_id AND pe.stream_ordering > max(?, coalesce(p.stream_ordering, 0)) AND pe.stream_ordering < ${UNTIL_LEFT}
-        WHERE m.user_id = ? AND instr(pe.notified, ?) > 0 ORDER BY pe.stream_ordering DESC LIMIT ?`,
-      [low - 1, high, high, userId, needle(userId), limit],
-    )
-    .map((r) => r.s);
-}
-
-/** Stream orderings of the user's listed notifications before `high`, newest first, at most `limit`: a walk down all rows. */
-function notifiedBelow(db: SqlReader, userId: string, high: number, limit: number): number[] {
-  return db
-    .all<{ s: number }>(
-      `SELECT stream_ordering AS s FROM push_events pe
-        WHERE pe.stream_ordering < ? AND instr(pe.notified, ?) > 0 AND ${NOT_PRUNED} ORDER BY pe.stream_ordering DESC LIMIT ?`,
-      [high, needle(userId), userId, limit],
-    )
-    .map((r) => r.s);
 }
 
 /** The push action stored for one user and one event, if their rules said notify. */

@@ -33,11 +33,12 @@ export const SILENCED = `EXISTS (SELECT 1 FROM push_silences s WHERE s.user_id =
 /**
  * The user's silences in their rooms that overlap [low, high), by room, newest first. Per room two
  * seeks: the last silence that began at or before `low` (the only older one that can reach into
- * the range: a member's silences in a room do not overlap), and those that began inside it.
+ * the range: a member's silences in a room do not overlap), and those that began inside it. (CROSS
+ * JOIN keeps memberships first: SQLite would otherwise walk all of the user's silences.)
  */
 export function silencesOverlapping(db: SqlReader, userId: string, low: number, high: number): Map<string, Silence[]> {
   const rows = db.all<{ room_id: string; since_pos: number; until_pos: number | null }>(
-    `SELECT s.room_id, s.since_pos, s.until_pos FROM memberships m JOIN push_silences s
+    `SELECT s.room_id, s.since_pos, s.until_pos FROM memberships m CROSS JOIN push_silences s
         ON s.user_id = m.user_id AND s.room_id = m.room_id AND s.since_pos < ?
        AND s.since_pos >= coalesce((SELECT max(x.since_pos) FROM push_silences x WHERE x.user_id = m.user_id AND x.room_id = m.room_id AND x.since_pos <= ?), 0)
       WHERE m.user_id = ? AND (s.until_pos IS NULL OR s.until_pos > ?) ORDER BY s.room_id, s.since_pos DESC`,
