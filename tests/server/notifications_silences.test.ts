@@ -4,9 +4,13 @@
 // notification that ends a silence (a mention, or a message once unmuted) is listed. The server
 // records those stretches without notifications (push_silences, migration 009) so a page skips the
 // room's rows; the test then checks from the database that it did, and that no silence covers a
-// notification of the member.
+// notification of the member. And a message that would end a silence but whose write is rolled
+// back (a full disk) leaves it open, so the next one that notifies ends it and is listed.
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { startServer, type ServerProcess } from '../helpers/server.ts';
+import { startServer, tempDataDir, type ServerProcess } from '../helpers/server.ts';
+import { FAULT_FILE_ENV } from '../../server/storage/files.ts';
 import { expectMatchesSpec } from '../helpers/spec.ts';
 import { enc, newUser, sharedRoom, TestUser } from '../helpers/userdata.ts';
 import { openStorage } from '../../server/storage/database.ts';
@@ -17,10 +21,14 @@ import { SILENCE_AFTER } from '../../server/push/silences.ts';
 // Thousands of messages in seconds: the send limits would slow this down to minutes.
 const ARGS = ['--rate-limit', 'send.user=1000000:1000000', '--rate-limit', 'send.ip=1000000:1000000'];
 let server: ServerProcess;
+const cleanup: (() => unknown)[] = [];
 beforeAll(async () => {
   server = await startServer({ args: ARGS });
 }, 30_000);
-afterAll(() => server?.dispose());
+afterAll(async () => {
+  await server?.dispose();
+  for (const fn of cleanup.reverse()) await fn();
+});
 
 interface Expected {
   eventId: string;
@@ -140,3 +148,25 @@ test('a member who mutes, unmutes and mutes again a busy room gets every page ri
     await storage.close();
   }
 }, 240_000);
+
+test('a message refused by a full disk does not end a silence: the next one that notifies does', async () => {
+  const faultDir = tempDataDir('meowtrix-fault-');
+  cleanup.push(() => fs.rmSync(faultDir, { recursive: true, force: true }));
+  const disk = path.join(faultDir, 'disk');
+  const s = await startServer({ args: ARGS, env: { [FAULT_FILE_ENV]: disk } });
+  cleanup.push(() => s.dispose());
+  const [ann, bob, cat] = [await newUser(s, 'ann'), await newUser(s, 'bob'), await newUser(s, 'cat')];
+  const busy = await sharedRoom(cat, [bob, ann]);
+  await ann.ok('PUT', `/pushrules/global/room/${enc(busy)}`, { actions: [] });
+  await chatter([bob, cat], busy, SILENCE_AFTER * 2); // a silence opens
+  await ann.ok('DELETE', `/pushrules/global/room/${enc(busy)}`);
+
+  // This message would end the silence, but its write is rolled back: the silence stays open.
+  fs.writeFileSync(disk, 'ENOSPC');
+  expect((await cat.call('PUT', `/rooms/${enc(busy)}/send/m.room.message/lost`, { msgtype: 'm.text', body: 'lost' })).status).toBe(500);
+  fs.rmSync(disk);
+  const kept = await bob.text(busy, 'kept');
+  const after = await cat.text(busy, 'and after');
+  const listed = await ann.ok('GET', '/notifications?limit=10');
+  expect(listed.notifications.map((n: any) => n.event.event_id)).toEqual([after, kept]);
+}, 60_000);
