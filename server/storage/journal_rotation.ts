@@ -126,7 +126,9 @@ export class JournalRotation {
         return this.lastSnapshot;
       },
       (err: Error) => {
-        log.warn(`storage: snapshot at record ${seq} failed, will retry: ${err.message}`);
+        // close() abandons a snapshot in progress on purpose (its temp file is removed at the next start).
+        if (this.p.closed()) log.debug(`storage: snapshot at record ${seq} abandoned at close: ${err.message}`);
+        else log.warn(`storage: snapshot at record ${seq} failed, will retry: ${err.message}`);
         this.retryAfter = Date.now() + RETRY_SNAPSHOT_MS;
         throw new StorageError(`snapshot failed: ${err.message}`);
       },
