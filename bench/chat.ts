@@ -197,9 +197,10 @@ report('throughput, 10 senders, 10 rooms', 'msg/s', col('tenRooms'), { about: '1
 report('server CPU per message sent', 'ms', col('cpuPerMessageMs'), { about: 'server process CPU during the 1-room throughput, per message', size: `${10 * PER_SENDER} messages` });
 report('server main-thread CPU per message sent', 'ms', col('mainCpuPerMessageMs'), { about: 'same, the one thread that runs every request (what bounds throughput)', size: `${10 * PER_SENDER} messages` });
 // The bench's own clients run on the same cores: server + client CPU per message bounds the throughput
-// any closed loop can reach here (2 cores / that), whatever the server's latency.
+// any closed loop can reach here (cores / that), whatever the server's latency. availableParallelism()
+// counts the cores this process may run on (taskset -c 0: one).
 report('bench client CPU per message sent', 'ms', col('clientCpuPerMessageMs'), { about: 'this process (the 10 senders) during the 1-room throughput, per message: it shares the cores', size: `${10 * PER_SENDER} messages` });
-report('throughput ceiling from CPU, 1 room', 'msg/s', runs.map((r) => (os.cpus().length * 1000) / (r.cpuPerMessageMs + r.clientCpuPerMessageMs)), {
+report('throughput ceiling from CPU, 1 room', 'msg/s', runs.map((r) => (os.availableParallelism() * 1000) / (r.cpuPerMessageMs + r.clientCpuPerMessageMs)), {
   about: 'CPU cores ÷ (server + client CPU per message): no closed loop on this machine gets past it', size: `${10 * PER_SENDER} messages`,
 });
 report(`initial sync, ${BIG.rooms} rooms × ${BIG.messages}`, 'ms', col('initialBig'), { about: 'GET /sync without since, default filter', size: `${BIG.rooms * BIG.messages} messages`, target: { max: 30 } });
