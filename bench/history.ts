@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { SERVER_MALLOC_ENV, SERVER_NODE_OPTIONS } from '../main/hosting/supervisor.ts';
-import { RUNS, quick, option, report, progress, median, enc, rssMiB, cpuSeconds, sleep, sizeLabel, call, loginAs, loadNote, SERVER_ARGS, serverCli, type Client } from './lib.ts';
+import { RUNS, quick, option, report, progress, median, enc, rssMiB, procStatus, cpuSeconds, sleep, sizeLabel, call, loginAs, loadNote, SERVER_ARGS, serverCli, type Client } from './lib.ts';
 import { ensureDataset, copyDataset, databaseBytes, READER, type DatasetInfo } from './dataset.ts';
 
 const SIZES = (option('--sizes') ?? (quick ? '10000,100000' : '10000,100000,1000000')).split(',').map(Number);
@@ -86,11 +86,11 @@ async function coldStart(dataDir: string): Promise<Started> {
 }
 
 function threadCount(pid: number): number {
-  return Number(/Threads:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+  return procStatus(pid, 'Threads').Threads;
 }
 
 function peakRssMiB(pid: number): number {
-  return Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+  return procStatus(pid, 'VmHWM').VmHWM / 1024;
 }
 
 async function timed(fn: () => Promise<unknown>): Promise<number> {

@@ -78,17 +78,23 @@ export function startBenchServer(options: { dataDir?: string; args?: string[]; e
   return startServer({ dataDir: options.dataDir, args: [...SERVER_ARGS, ...(options.args ?? [])], env: options.env, cli: serverCli() });
 }
 
+/** Numeric fields of /proc/PID/status (kB for memory, a count for Threads), read in one go; 0 for a missing one. */
+export function procStatus<F extends string>(pid: number, ...fields: F[]): Record<F, number> {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const out = {} as Record<F, number>;
+  for (const f of fields) out[f] = Number(new RegExp(`^${f}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0);
+  return out;
+}
+
 /** Resident set size of a process (the server's, not ours), in MiB. */
 export function rssMiB(pid: number): number {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+  return procStatus(pid, 'VmRSS').VmRSS / 1024;
 }
 
 /** A process's resident memory split into anonymous (RssAnon: heap, malloc, its data) and file-backed (RssFile: mapped code) pages, in MiB. */
 export function rssSplitMiB(pid: number): { anon: number; file: number } {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kib = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
-  return { anon: kib('RssAnon') / 1024, file: (kib('RssFile') + kib('RssShmem')) / 1024 };
+  const { RssAnon, RssFile, RssShmem } = procStatus(pid, 'RssAnon', 'RssFile', 'RssShmem');
+  return { anon: RssAnon / 1024, file: (RssFile + RssShmem) / 1024 };
 }
 
 /** CPU seconds (user + system) a process has used so far. */
